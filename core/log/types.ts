@@ -1,0 +1,58 @@
+/**
+ * The storage core's public contract (implemented by CommitLog and IndexFile in this folder,
+ * over the native addon). Engines in core/kafka, core/rabbitmq and core/rocketmq use only this.
+ *
+ * Positions are byte positions in the whole log (segment base + offset in segment); they only
+ * grow, and a record's position never changes. Stages of a record, as in lmdb-js:
+ *   appended  — `append` returned its position; readable in this process at once;
+ *   durable   — on stable storage (survives a machine crash): `durable()` resolved for it.
+ */
+export type FlushPolicy = 'none' | 'async' | 'sync';
+
+export interface RetentionOptions {
+  /** Delete whole segments whose newest record is older than this (ms). Default: keep forever. */
+  maxAgeMs?: number;
+  /** Delete oldest whole segments while the log is larger than this. Default: unbounded. */
+  maxBytes?: number;
+}
+
+export interface CommitLogOptions {
+  /** Segment file size (bytes); each segment is preallocated and mapped. Default 64 MiB. */
+  segmentBytes?: number;
+  /** Largest payload accepted by append (bytes). Default 4 MiB. */
+  maxRecordBytes?: number;
+  /** Default 'none'. See docs/api.md for what each policy promises. */
+  flush?: FlushPolicy;
+  /** 'async': flush at least this often (ms). Default 1000. */
+  flushIntervalMs?: number;
+  /** 'async': flush when this many bytes are unflushed. Default 16 MiB. */
+  flushBytes?: number;
+  retention?: RetentionOptions;
+  /** Clock for record timestamps and retention (ms since epoch). Default Date.now. */
+  clock?: () => number;
+}
+
+export interface LogRecord {
+  position: number;
+  /** Position of the next record (position + framed size). */
+  next: number;
+  /** ms since epoch, from `append`'s timestamp argument or the clock. */
+  timestamp: number;
+  payload: Buffer;
+}
+
+export interface RecoveryReport {
+  /** Byte position where the valid log ends after recovery. */
+  end: number;
+  /** Bytes cut from the tail (torn or partial frames after a crash). */
+  truncatedBytes: number;
+  /** Bad frames found before the tail (bit rot): reported, never skipped silently. */
+  corrupt: Array<{ segment: string; position: number; reason: string }>;
+}
+
+export interface IndexFileOptions {
+  /** Bytes per entry (e.g. 20 for a RocketMQ ConsumeQueue, 12 for a Kafka offset index). */
+  entryBytes: number;
+  /** Growth step of the mapped file (bytes). Default 1 MiB. */
+  growBytes?: number;
+}

@@ -1,0 +1,3 @@
+export { serveRpc, connectRpc } from './rpc';
+export type { Remote, RpcServer, RpcClientControls, ConnectOptions } from './rpc';
+export { workerEntry } from './worker-entry';

@@ -1,0 +1,68 @@
+/**
+ * Lost and broadcast-member-missed. A message must reach each of its expected targets: the
+ * targets the send named (`expect`), or else every target subscribed to its topic before the
+ * send whose tag filter accepts it. The check only judges a target that was drained after the
+ * send completed (the suite's statement "everything that was there has been read"). Sends that
+ * failed, are of unknown outcome, were returned or nacked, or were fire-and-forget are exempt.
+ * A miss by a broadcast member is `broadcast-member-missed`; any other miss is `lost`.
+ */
+import type { AnomalyCase } from './anomalies';
+import { filterRejects, SEP, timesOf, upperBound, type Indexes, type SendInfo, type TargetInfo } from './indexes';
+
+function defaultTargets(idx: Indexes, s: SendInfo, byTopic: Map<string, TargetInfo[]>): string[] {
+  const out: string[] = [];
+  for (const t of byTopic.get(s.topic) ?? []) {
+    if (t.firstIndex > s.invokeIndex) continue;
+    // For broadcast targets the consumer is the member; filters are per consumer.
+    const sub = [...idx.consumerSub.values()].find((c) => (c.mode === 'broadcast' ? `${c.group}@${c.member ?? c.consumer}` : c.group) === t.target && c.topic === s.topic);
+    if (sub && filterRejects(idx, sub.consumer, s.topic, s.tags)) continue;
+    out.push(t.target);
+  }
+  return out;
+}
+
+export function lostCases(idx: Indexes): AnomalyCase[] {
+  const out: AnomalyCase[] = [];
+  const byTopic = new Map<string, TargetInfo[]>();
+  for (const t of idx.targets.values()) {
+    for (const topic of t.topics) {
+      const a = byTopic.get(topic);
+      if (a) a.push(t);
+      else byTopic.set(topic, [t]);
+    }
+  }
+  const cache = new Map<string, string[]>();
+  const firstSubscribes = [...idx.targets.values()].map((t) => t.firstIndex).sort((a, b) => a - b);
+  for (const s of idx.sends.values()) {
+    if (s.status !== 'ok' || s.returned || s.nacked || s.mayLose || s.unroutable) continue;
+    let expected = s.expect;
+    if (!expected) {
+      // Targets only depend on topic, tag and when the send happened relative to subscriptions.
+      const key = s.topic + SEP + String(s.tags) + SEP + String(upperBound(firstSubscribes, s.invokeIndex));
+      expected = cache.get(key);
+      if (!expected) cache.set(key, (expected = defaultTargets(idx, s, byTopic)));
+    }
+    for (const target of expected) {
+      const drains = idx.drains.get(target);
+      if (!drains) continue;
+      const at = upperBound(drains, s.doneIndex);
+      if (at >= drains.length) continue;
+      if (idx.byTargetId.has(target + SEP + s.id)) continue;
+      const info = idx.targets.get(target);
+      const anomaly = info?.mode === 'broadcast' ? 'broadcast-member-missed' : 'lost';
+      const ops = [s.invokeIndex, s.doneIndex, drains[at]!];
+      const c: AnomalyCase = {
+        anomaly,
+        ids: [s.id],
+        target,
+        ops,
+        times: timesOf(idx, ops),
+        note: anomaly === 'lost' ? `sent to ${s.topic}, never delivered to ${target} though it was drained after the send` : `broadcast member ${target} never received it though it was subscribed and drained`,
+      };
+      if (s.stream !== undefined) c.stream = s.stream;
+      if (s.offset !== undefined) c.offsets = [s.offset];
+      out.push(c);
+    }
+  }
+  return out;
+}

@@ -29,6 +29,17 @@ export interface BenchResult {
   maxUs?: number;
   /** Anything else worth keeping (rate, message count, notes such as dispatch lag). */
   extra?: Record<string, number | string | boolean>;
+  /** Per-run ops/s, in run order (the regression gate tests these). */
+  samples?: number[];
+  /** The calibration speed index measured next to each run (same order as samples). */
+  calibration?: number[];
+}
+
+/** Throughput over time of one run of an id, one point a second (for the report's charts). */
+export interface SeriesPoint {
+  t: number;
+  publishRate: number;
+  consumeRate: number;
 }
 
 export interface ResultsFile {
@@ -38,6 +49,12 @@ export interface ResultsFile {
   machine: { hostname: string; platform: string; arch: string; cpus: number; cpuModel: string; memBytes: number };
   versions: { mqlab: string; node: string; v8: string };
   results: BenchResult[];
+  /** Per-second throughput of the median run of workload ids. */
+  series?: Record<string, SeriesPoint[]>;
+  /** Phases that could not run, and why ("kafka: bench/drivers/kafka-bench.ts not found"). */
+  notAvailable?: Array<{ phase: string; reason: string }>;
+  /** How the run was invoked (CLI arguments), the calibration method, and anything else global. */
+  run?: { args: string[]; durationSec: number; calibration: string };
 }
 
 /** Median / min / max of per-run rates, the one place runs become a BenchResult. */

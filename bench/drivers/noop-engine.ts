@@ -1,0 +1,269 @@
+/**
+ * The no-op engine: moves payload bytes from producer workers to consumer workers through
+ * SharedArrayBuffer rings and does nothing else. It measures the harness itself (rate control,
+ * stamping, counting, latency recording, thread hand-off); the engines it is meant to measure
+ * must stay well below its figure.
+ *
+ * Topology: one single-producer single-consumer ring per (topic, producer, subscription,
+ * consumer). A producer writes each batch to one consumer of every subscription (round robin
+ * over the competing consumers), so each subscription sees every message once. A consumer
+ * drains its rings and sleeps on its doorbell (Atomics.waitAsync) when all are empty.
+ *
+ * Ring layout (SharedArrayBuffer):
+ *   Int32 header [head, tail]            head/tail count slots (wrap at 2^31, compared by difference)
+ *   slots × (Int32 [count, size] + data) a slot carries one contiguous batch of fixed-size messages
+ *
+ * Options: `slowdown` (a fraction, e.g. 0.2) or the env var MQLAB_BENCH_NOOP_SLOWDOWN makes the
+ * producer spend that fraction of extra time per batch: the deliberate regression the gate must
+ * catch.
+ */
+import type { BenchConsumer, BenchDriver, BenchProducer, ConsumerCallback, DriverContext, DriverLink, DriverOptions, MessageBatch, Workload, WorkerAssignment } from './driver';
+import { MqlabError } from '../../core/errors';
+import { waitChange } from './wait-change';
+
+const SLOTS = 16;
+const SLOT_HEADER = 8;
+const MIN_SLOT_BYTES = 256 * 1024;
+/** How long an idle consumer polls before it sleeps on its doorbell. */
+const SPIN_MS = 2;
+
+interface NoopLink {
+  /** rings[topic][producer][subscription][consumer] */
+  rings: SharedArrayBuffer[][][][];
+  /** doorbells[topic][subscription]: one Int32 per consumer. */
+  doorbells: SharedArrayBuffer[][];
+  slotBytes: number;
+}
+
+class Ring {
+  readonly ctl: Int32Array;
+  readonly bytes: Uint8Array;
+  readonly slotStride: number;
+  constructor(readonly sab: SharedArrayBuffer, readonly slotBytes: number) {
+    this.ctl = new Int32Array(sab, 0, 2);
+    this.slotStride = SLOT_HEADER + slotBytes;
+    this.bytes = new Uint8Array(sab, 8);
+  }
+  static bytesFor(slotBytes: number): number {
+    return 8 + SLOTS * (SLOT_HEADER + slotBytes);
+  }
+}
+
+function slowdownFraction(options: DriverOptions): number {
+  const raw = options.slowdown ?? process.env.MQLAB_BENCH_NOOP_SLOWDOWN;
+  if (raw === undefined || raw === null || raw === '') return 0;
+  const f = Number(raw);
+  if (!Number.isFinite(f) || f < 0 || f > 10) throw new MqlabError('ERR_INVALID_ARG', `noop slowdown must be a fraction between 0 and 10, got ${String(raw)}`);
+  return f;
+}
+
+class NoopProducer implements BenchProducer {
+  private next = 0;
+  private lastCycleEnd = 0;
+  private closed = false;
+  constructor(
+    /** rings[subscription][consumer] */
+    private readonly rings: Ring[][],
+    private readonly doorbells: Int32Array[],
+    private readonly slowdown: number,
+  ) {}
+
+  send(key: string | undefined, payload: Uint8Array): Promise<void> {
+    return this.sendBatch({ data: payload, count: 1, size: payload.length, keys: key === undefined ? undefined : [key] });
+  }
+
+  async sendBatch(batch: MessageBatch): Promise<void> {
+    if (this.closed) throw new MqlabError('ERR_CLOSED', 'noop producer is closed');
+    const consumerPick = this.next++;
+    const perSlot = Math.max(1, Math.floor(this.slotBytesOf() / Math.max(1, batch.size)));
+    for (let s = 0; s < this.rings.length; s++) {
+      const subRings = this.rings[s]!;
+      const c = consumerPick % subRings.length;
+      const ring = subRings[c]!;
+      for (let first = 0; first < batch.count; first += perSlot) {
+        const n = Math.min(perSlot, batch.count - first);
+        await this.put(ring, batch, first, n);
+      }
+      Atomics.add(this.doorbells[s]!, c, 1);
+      Atomics.notify(this.doorbells[s]!, c);
+    }
+    if (this.slowdown > 0) this.spin();
+  }
+
+  private slotBytesOf(): number {
+    return this.rings[0]?.[0]?.slotBytes ?? MIN_SLOT_BYTES;
+  }
+
+  private async put(ring: Ring, batch: MessageBatch, first: number, n: number): Promise<void> {
+    for (;;) {
+      const head = Atomics.load(ring.ctl, 0);
+      const tail = Atomics.load(ring.ctl, 1);
+      if (((head - tail) | 0) < SLOTS) {
+        const slot = ((head % SLOTS) + SLOTS) % SLOTS;
+        const base = slot * ring.slotStride;
+        const header = new Int32Array(ring.sab, 8 + base, 2);
+        header[0] = n;
+        header[1] = batch.size;
+        const bytes = n * batch.size;
+        ring.bytes.set(batch.data.subarray(first * batch.size, first * batch.size + bytes), base + SLOT_HEADER);
+        Atomics.store(ring.ctl, 0, (head + 1) | 0);
+        return;
+      }
+      if (this.closed) return;
+      // Full: sleep until the consumer moves the tail (bounded, so a stopped consumer cannot hang us).
+      await waitChange(ring.ctl, 1, tail, 50);
+    }
+  }
+
+  /** The deliberate regression: burn `slowdown` × the time of the last send cycle. */
+  private spin(): void {
+    const now = Number(process.hrtime.bigint());
+    if (this.lastCycleEnd !== 0) {
+      const until = now + (now - this.lastCycleEnd) * this.slowdown;
+      while (Number(process.hrtime.bigint()) < until) { /* busy on purpose */ }
+    }
+    this.lastCycleEnd = Number(process.hrtime.bigint());
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+}
+
+class NoopConsumer implements BenchConsumer {
+  private closed = false;
+  readonly done: Promise<void>;
+  constructor(private readonly rings: Ring[], private readonly doorbell: Int32Array, private readonly bellIndex: number, private readonly callback: ConsumerCallback) {
+    this.done = this.loop();
+  }
+
+  private async loop(): Promise<void> {
+    let idleSince = 0;
+    while (!this.closed) {
+      const bell = Atomics.load(this.doorbell, this.bellIndex);
+      let moved = 0;
+      for (const ring of this.rings) moved += this.drain(ring);
+      if (moved > 0) idleSince = 0;
+      else if (idleSince === 0) idleSince = Date.now();
+      if (moved === 0 && Date.now() - idleSince > SPIN_MS) {
+        await waitChange(this.doorbell, this.bellIndex, bell, 20);
+      } else {
+        // Poll briefly before sleeping (a wake-up through the event loop costs tens of µs), and
+        // let other work on this thread (timers, the stop check) run between drains.
+        await new Promise<void>((r) => setImmediate(r));
+      }
+    }
+  }
+
+  private drain(ring: Ring): number {
+    let moved = 0;
+    for (;;) {
+      const head = Atomics.load(ring.ctl, 0);
+      const tail = Atomics.load(ring.ctl, 1);
+      if (head === tail) return moved;
+      const slot = ((tail % SLOTS) + SLOTS) % SLOTS;
+      const base = slot * ring.slotStride;
+      const header = new Int32Array(ring.sab, 8 + base, 2);
+      const count = header[0]!;
+      const size = header[1]!;
+      this.callback.onBatch({ data: new Uint8Array(ring.sab, 8 + base + SLOT_HEADER, count * size), count, size });
+      Atomics.store(ring.ctl, 1, (tail + 1) | 0);
+      Atomics.notify(ring.ctl, 1);
+      moved++;
+      if (moved >= SLOTS) return moved;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    Atomics.add(this.doorbell, this.bellIndex, 1);
+    Atomics.notify(this.doorbell, this.bellIndex);
+    await this.done;
+  }
+}
+
+export class NoopDriver implements BenchDriver {
+  private link: NoopLink | undefined;
+  private readonly slowdown: number;
+  private readonly open = new Set<{ close(): Promise<void> }>();
+  private ctx: DriverContext | undefined;
+  private workload: Workload | undefined;
+
+  constructor(options: DriverOptions) {
+    this.slowdown = slowdownFraction(options);
+  }
+
+  async initialize(workload: Workload, ctx: DriverContext): Promise<void> {
+    this.workload = workload;
+    this.ctx = ctx;
+    if (ctx.role === 'host') {
+      const slotBytes = Math.max(MIN_SLOT_BYTES, workload.messageSize);
+      const rings: SharedArrayBuffer[][][][] = [];
+      const doorbells: SharedArrayBuffer[][] = [];
+      for (let t = 0; t < workload.topics; t++) {
+        const perProducer: SharedArrayBuffer[][][] = [];
+        for (let p = 0; p < workload.producersPerTopic; p++) {
+          const perSub: SharedArrayBuffer[][] = [];
+          for (let s = 0; s < workload.subscriptionsPerTopic; s++) {
+            const perConsumer: SharedArrayBuffer[] = [];
+            for (let c = 0; c < workload.consumerPerSubscription; c++) perConsumer.push(new SharedArrayBuffer(Ring.bytesFor(slotBytes)));
+            perSub.push(perConsumer);
+          }
+          perProducer.push(perSub);
+        }
+        rings.push(perProducer);
+        const bells: SharedArrayBuffer[] = [];
+        for (let s = 0; s < workload.subscriptionsPerTopic; s++) bells.push(new SharedArrayBuffer(4 * workload.consumerPerSubscription));
+        doorbells.push(bells);
+      }
+      this.link = { rings, doorbells, slotBytes };
+    } else {
+      const link = ctx.link as NoopLink | undefined;
+      if (!link || !Array.isArray(link.rings)) throw new MqlabError('ERR_INVALID_ARG', 'noop driver in a worker needs the link from the host driver');
+      this.link = link;
+    }
+  }
+
+  async share(_assignment: WorkerAssignment): Promise<DriverLink> {
+    if (!this.link) throw new MqlabError('ERR_CLOSED', 'noop driver is not initialized');
+    return { value: this.link };
+  }
+
+  async createTopic(_topic: string, _partitions: number): Promise<void> {
+    // Rings for every topic exist from initialize; nothing to do.
+  }
+
+  async createProducer(_topic: string): Promise<BenchProducer> {
+    const { link, a } = this.worker('producer');
+    const perSub = link.rings[a.topicIndex]![a.index]!;
+    const rings = perSub.map((cs) => cs.map((sab) => new Ring(sab, link.slotBytes)));
+    const bells = link.doorbells[a.topicIndex]!.map((sab) => new Int32Array(sab));
+    const p = new NoopProducer(rings, bells, this.slowdown);
+    this.open.add(p);
+    return p;
+  }
+
+  async createConsumer(_topic: string, _subscription: string, callback: ConsumerCallback): Promise<BenchConsumer> {
+    const { link, a } = this.worker('consumer');
+    const s = a.subscriptionIndex ?? 0;
+    const rings = link.rings[a.topicIndex]!.map((perSub) => new Ring(perSub[s]![a.index]!, link.slotBytes));
+    const c = new NoopConsumer(rings, new Int32Array(link.doorbells[a.topicIndex]![s]!), a.index, callback);
+    this.open.add(c);
+    return c;
+  }
+
+  private worker(kind: 'producer' | 'consumer'): { link: NoopLink; a: WorkerAssignment } {
+    const a = this.ctx?.assignment;
+    if (!this.link || !a || a.kind !== kind || !this.workload) throw new MqlabError('ERR_INVALID_ARG', `noop ${kind} must be created in a worker assigned to a ${kind}`);
+    return { link: this.link, a };
+  }
+
+  async close(): Promise<void> {
+    for (const o of this.open) await o.close();
+    this.open.clear();
+  }
+}
+
+export function createDriver(options: DriverOptions): BenchDriver {
+  return new NoopDriver(options);
+}

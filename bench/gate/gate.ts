@@ -1,0 +1,152 @@
+/**
+ * The regression gate: compares a run with a stored baseline on a noisy, shared machine.
+ *
+ * 1. Each run of an id is divided by the calibration speed index measured right before it
+ *    (see calibration.ts), so a machine that is 30% slower this minute does not look like a
+ *    30% regression.
+ * 2. With per-run samples on both sides (≥ 3 runs each), a one-sided Mann-Whitney U test asks
+ *    whether the current normalised runs are smaller than the baseline's; an id regresses when
+ *    p < alpha (default 0.05) AND the median normalised ratio is below 1 − threshold (default
+ *    0.10). Both are needed: the test alone flags tiny real changes, the ratio alone flags noise.
+ * 3. Without samples (a benchmark that only reports median/min/max), an id regresses when the
+ *    normalised median ratio is below 1 − threshold and the run ranges do not overlap.
+ * Higher ops/s is better; latency is reported but not gated (too noisy on a shared machine).
+ */
+import { RESULTS_SCHEMA_VERSION, type BenchResult, type ResultsFile } from '../report/result';
+import { mannWhitneyLess } from './mann-whitney';
+
+export interface GateOptions {
+  /** Smallest slowdown that counts (fraction of the baseline). Default 0.10. */
+  threshold?: number;
+  /** Significance level of the one-sided test. Default 0.05. */
+  alpha?: number;
+  /** Compare against a baseline from another machine anyway. */
+  allowOtherMachine?: boolean;
+  /** Only ids matching this. */
+  filter?: RegExp;
+}
+
+export type Verdict = 'regression' | 'ok' | 'improved' | 'missing' | 'new';
+
+export interface GateFinding {
+  id: string;
+  verdict: Verdict;
+  /** Median normalised current / median normalised baseline (1 = unchanged, 0.8 = 20% slower). */
+  ratio: number;
+  /** One-sided Mann-Whitney p-value (current < baseline), when both sides have samples. */
+  p?: number;
+  method: 'mann-whitney' | 'range' | 'none';
+  baselineRuns: number;
+  currentRuns: number;
+}
+
+export interface GateReport {
+  ok: boolean;
+  findings: GateFinding[];
+  regressions: string[];
+  threshold: number;
+  alpha: number;
+}
+
+/** Why two result files cannot be compared, or undefined when they can. */
+export function incompatibility(baseline: ResultsFile, current: ResultsFile, allowOtherMachine = false): string | undefined {
+  if (baseline.schema !== RESULTS_SCHEMA_VERSION) {
+    return `baseline has results schema ${JSON.stringify(baseline.schema)} but this mqlab writes schema ${RESULTS_SCHEMA_VERSION}; record a new baseline with this version (npm run bench -- --json baseline.json)`;
+  }
+  const b = baseline.machine;
+  const c = current.machine;
+  if (!allowOtherMachine && b && c && (b.cpuModel !== c.cpuModel || b.cpus !== c.cpus || b.arch !== c.arch || b.platform !== c.platform)) {
+    return `baseline was measured on another machine (${b.cpus} x ${b.cpuModel}, ${b.platform}/${b.arch}) than this run (${c.cpus} x ${c.cpuModel}, ${c.platform}/${c.arch}); calibration ratios only compare like with like. Record the baseline on this machine type, or pass --allow-other-machine`;
+  }
+  return undefined;
+}
+
+/** Checks a parsed JSON value really is a results file, with a message saying what is wrong. */
+export function validateResultsFile(v: unknown, source: string): ResultsFile {
+  const fail = (why: string) => new Error(`${source}: not an mqlab results file: ${why}`);
+  if (typeof v !== 'object' || v === null) throw fail('not a JSON object');
+  const r = v as Partial<ResultsFile>;
+  if (typeof r.schema !== 'number') throw fail('no "schema" version');
+  if (!Array.isArray(r.results)) throw fail('no "results" array');
+  for (const x of r.results) {
+    if (typeof x !== 'object' || x === null || typeof (x as BenchResult).id !== 'string' || typeof (x as BenchResult).opsPerSec !== 'number') throw fail('a result without "id" and "opsPerSec"');
+  }
+  return r as ResultsFile;
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** The run-level calibration index of a file: median of its calibration.index result's samples. */
+export function fileCalibration(file: ResultsFile): number | undefined {
+  const c = file.results.find((r) => r.id === 'calibration.index');
+  return c ? c.opsPerSec : undefined;
+}
+
+/** Per-run normalised figures of one result (samples ÷ calibration), or undefined without samples. */
+export function normalisedSamples(r: BenchResult, fallbackIndex: number | undefined): number[] | undefined {
+  if (!r.samples || r.samples.length === 0) return undefined;
+  return r.samples.map((s, i) => {
+    const c = r.calibration?.[i] ?? fallbackIndex;
+    return c && c > 0 ? s / c : s;
+  });
+}
+
+export function compareResults(baseline: ResultsFile, current: ResultsFile, options: GateOptions = {}): GateReport {
+  const threshold = options.threshold ?? 0.1;
+  const alpha = options.alpha ?? 0.05;
+  const cb = fileCalibration(baseline);
+  const cc = fileCalibration(current);
+  const cur = new Map(current.results.map((r) => [r.id, r]));
+  const findings: GateFinding[] = [];
+  const gated = (id: string) => !id.startsWith('calibration.') && (!options.filter || options.filter.test(id));
+  for (const b of baseline.results) {
+    if (!gated(b.id) || !(b.opsPerSec > 0)) continue;
+    const c = cur.get(b.id);
+    if (!c || !(c.opsPerSec > 0)) {
+      findings.push({ id: b.id, verdict: 'missing', ratio: Number.NaN, method: 'none', baselineRuns: b.runs, currentRuns: 0 });
+      continue;
+    }
+    const bs = normalisedSamples(b, cb);
+    const cs = normalisedSamples(c, cc);
+    const norm = (x: number, idx: number | undefined) => (idx && idx > 0 ? x / idx : x);
+    if (bs && cs && bs.length >= 3 && cs.length >= 3) {
+      const ratio = median(cs) / median(bs);
+      const { pLess } = mannWhitneyLess(cs, bs);
+      const pMore = mannWhitneyLess(bs, cs).pLess;
+      const verdict: Verdict = pLess < alpha && ratio < 1 - threshold ? 'regression' : pMore < alpha && ratio > 1 + threshold ? 'improved' : 'ok';
+      findings.push({ id: b.id, verdict, ratio, p: pLess, method: 'mann-whitney', baselineRuns: bs.length, currentRuns: cs.length });
+    } else {
+      const ratio = norm(c.opsPerSec, cc) / norm(b.opsPerSec, cb);
+      const disjointBelow = norm(c.max, cc) < norm(b.min, cb);
+      const disjointAbove = norm(c.min, cc) > norm(b.max, cb);
+      const verdict: Verdict = ratio < 1 - threshold && disjointBelow ? 'regression' : ratio > 1 + threshold && disjointAbove ? 'improved' : 'ok';
+      findings.push({ id: b.id, verdict, ratio, method: 'range', baselineRuns: b.runs, currentRuns: c.runs });
+    }
+  }
+  const known = new Set(baseline.results.map((r) => r.id));
+  for (const c of current.results) {
+    if (gated(c.id) && !known.has(c.id)) findings.push({ id: c.id, verdict: 'new', ratio: Number.NaN, method: 'none', baselineRuns: 0, currentRuns: c.runs });
+  }
+  const regressions = findings.filter((f) => f.verdict === 'regression').map((f) => f.id);
+  return { ok: regressions.length === 0, findings, regressions, threshold, alpha };
+}
+
+/** Plain-text gate report: one line per compared id, regressions first. */
+export function formatGateReport(r: GateReport): string {
+  const order: Record<Verdict, number> = { regression: 0, improved: 1, ok: 2, missing: 3, new: 4 };
+  const lines = [...r.findings]
+    .sort((a, b) => order[a.verdict] - order[b.verdict] || a.id.localeCompare(b.id))
+    .map((f) => {
+      const ratio = Number.isFinite(f.ratio) ? `${(f.ratio * 100).toFixed(1)}% of baseline` : '-';
+      const p = f.p !== undefined ? ` p=${f.p.toFixed(4)}` : '';
+      return `  ${f.verdict.toUpperCase().padEnd(10)} ${f.id.padEnd(52)} ${ratio.padEnd(20)}${p} [${f.method}, runs ${f.baselineRuns}→${f.currentRuns}]`;
+    });
+  const head = r.ok
+    ? `gate: PASS (no id slower than ${(r.threshold * 100).toFixed(0)}% with p < ${r.alpha}, calibration-normalised)`
+    : `gate: FAIL — ${r.regressions.length} regression(s): ${r.regressions.join(', ')}`;
+  return [head, ...lines].join('\n');
+}

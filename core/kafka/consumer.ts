@@ -123,16 +123,18 @@ export class Consumer {
   }
 
   /**
-   * Up to maxPollRecords records. Waits up to timeoutMs (real time) for records when none are
+   * Up to maxRecords (default maxPollRecords) records. Waits up to timeoutMs (real time) for records when none are
    * ready; 0 returns at once. Also heartbeats, follows rebalances and auto-commits.
    */
-  async poll(timeoutMs = 0): Promise<ConsumerRecord[]> {
+  async poll(timeoutMs = 0, maxRecords = this.maxPollRecords): Promise<ConsumerRecord[]> {
     this.ensureOpen();
+    if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0)) throw Errors.invalidArg('poll(timeoutMs)', 'a non-negative number');
+    if (!Number.isInteger(maxRecords) || maxRecords < 1) throw Errors.invalidArg('poll(maxRecords)', 'a positive integer');
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       await this.maintain();
       const out: ConsumerRecord[] = [];
-      this.fetchInto(out, this.maxPollRecords);
+      this.fetchInto(out, maxRecords);
       if (out.length > 0) return out;
       const left = deadline - Date.now();
       if (left <= 0 || this.closed) return out;
@@ -202,6 +204,11 @@ export class Consumer {
       const p = this.engine.topicForRead(q.topic).partition(q.partition);
       return { topic: q.topic, partition: q.partition, offset: p.offsetForTimestamp(q.timestamp) };
     });
+  }
+
+  /** The partitions of a topic (Java's partitionsFor). */
+  partitionsFor(topic: string): TopicPartition[] {
+    return this.engine.topicForRead(topic).partitions.map((p) => ({ topic, partition: p.id }));
   }
 
   beginningOffsets(partitions: readonly TopicPartition[]): TopicPartitionOffset[] {
@@ -342,7 +349,7 @@ export class Consumer {
     const first = this.rotate++ % n;
     for (let i = 0; i < n && out.length < limit; i++) {
       const f = this.order[(first + i) % n]!;
-      if (f.paused) continue;
+      if (f.paused || f.log.isClosed) continue;
       if (f.position === null) this.initPosition(f);
       const log = f.log;
       let pos = f.position!;

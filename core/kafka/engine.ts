@@ -136,6 +136,20 @@ export class KafkaEngine {
     this.coordinator.topicsChanged(name);
   }
 
+  /** Deletes a topic and its data. Consumers assigned to it lose it at their next rebalance. */
+  deleteTopic(name: string): void {
+    this.ensureOpen();
+    const t = this.topics.get(name);
+    if (t === undefined) {
+      checkTopicName(name);
+      throw KafkaErrors.unknownTopic(name);
+    }
+    this.topics.delete(name);
+    t.close();
+    fs.rmSync(t.dir, { recursive: true, force: true });
+    this.coordinator.topicsChanged(name);
+  }
+
   listTopics(): string[] {
     return [...this.topics.keys()].sort();
   }

@@ -99,6 +99,10 @@ export class Partition {
     this.recover();
   }
 
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   static open(topic: string, id: number, dir: string, options: PartitionOptions): Partition {
     return new Partition(topic, id, dir, options);
   }

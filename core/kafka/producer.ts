@@ -139,6 +139,11 @@ export class Producer {
     results.push({ topic: topic.name, partition: p, baseOffset: acks === 0 ? -1 : baseOffset, count: to - from, logAppendTime: -1 });
   }
 
+  /** Partition of each message of the last successful send, in message order (Java's per-record RecordMetadata.partition). */
+  lastSendPartitions(count: number): Int32Array {
+    return this.partitionOf.slice(0, count);
+  }
+
   close(): void {
     this.closed = true;
   }

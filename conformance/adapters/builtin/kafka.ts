@@ -1,0 +1,204 @@
+/**
+ * The built-in Kafka adapter: the log model of the conformance harness over mqlab's in-process
+ * Kafka engine (core/kafka). `mqlab conform --model kafka --adapter builtin` loads this file.
+ *
+ * Message ids travel in the `mqlab-id` record header. The engine's clock is the real clock plus a
+ * virtual offset that `advanceTime` moves (session timeouts, retention), and advancing runs
+ * retention at once, as the engine's retention timer would have. `restartBroker` closes the engine
+ * and reopens it on the same directory (clients opened before are closed by it).
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { KafkaEngine } from '../../../core/kafka/engine';
+import type { Consumer } from '../../../core/kafka/consumer';
+import type { ConsumerRecord, Message } from '../../../core/kafka/types';
+import type { AdapterOptions, CreateAdapter } from '../common';
+import type {
+  ConsumedRecord,
+  ConsumerOptions,
+  LogAdapter,
+  LogCapability,
+  LogConsumer,
+  LogProducer,
+  ProduceRecord,
+  ProduceResult,
+  ProducerOptions,
+  TopicSpec,
+} from '../log-model';
+import type { AdapterInfo } from '../common';
+
+const ID_HEADER = 'mqlab-id';
+
+class BuiltinKafkaAdapter implements LogAdapter {
+  readonly info: AdapterInfo<'kafka', LogCapability> = {
+    model: 'kafka',
+    name: 'mqlab built-in kafka engine',
+    guarantee: 'at-least-once',
+    capabilities: [
+      'acks-0',
+      'acks-1',
+      'acks-all',
+      'keyed-partitioning',
+      'explicit-partition',
+      'consumer-groups',
+      'manual-commit',
+      'seek',
+      'offsets-for-times',
+      'auto-offset-reset',
+      'retention',
+      'headers',
+      'consumer-crash',
+      'broker-restart',
+      'virtual-time',
+    ],
+  };
+  private engine: KafkaEngine;
+  private skewMs = 0;
+  private readonly clock = () => Date.now() + this.skewMs;
+
+  constructor(private readonly dataDir: string, private readonly ownsDir: boolean) {
+    this.engine = this.openEngine();
+  }
+
+  private openEngine(): KafkaEngine {
+    // Retention runs when time is advanced, so the engine's own timer is off.
+    return KafkaEngine.open(this.dataDir, { clock: this.clock, retentionCheckIntervalMs: 0, segmentBytes: 64 * 1024 });
+  }
+
+  async createTopic(topic: string, spec: TopicSpec): Promise<void> {
+    const opts: { numPartitions: number; retentionMs?: number; retentionBytes?: number } = { numPartitions: spec.partitions };
+    if (spec.retentionMs !== undefined) opts.retentionMs = spec.retentionMs;
+    if (spec.retentionBytes !== undefined) opts.retentionBytes = spec.retentionBytes;
+    this.engine.createTopic(topic, opts);
+  }
+
+  async deleteTopic(topic: string): Promise<void> {
+    this.engine.deleteTopic(topic);
+  }
+
+  async offsets(topic: string): Promise<{ partition: number; start: number; end: number }[]> {
+    return this.engine.describeTopic(topic).partitions.map((p) => ({ partition: p.partition, start: p.logStartOffset, end: p.logEndOffset }));
+  }
+
+  async producer(options: ProducerOptions): Promise<LogProducer> {
+    const engine = this.engine;
+    const producer = engine.producer({ acks: options.acks });
+    return {
+      async send(topic: string, records: readonly ProduceRecord[]): Promise<ProduceResult[]> {
+        const now = engine.clock();
+        const messages: Message[] = records.map((r) => {
+          const m: Message = { key: r.key ?? null, value: r.value ?? null, headers: { ...(r.headers ?? {}), [ID_HEADER]: r.id } };
+          if (r.partition !== undefined) m.partition = r.partition;
+          if (r.timestamp !== undefined) m.timestamp = r.timestamp;
+          return m;
+        });
+        const metas = await producer.send({ topic, messages, acks: options.acks });
+        const partitions = producer.lastSendPartitions(records.length);
+        const next = new Map<number, number>();
+        for (const m of metas) next.set(m.partition, m.baseOffset);
+        return records.map((r, i) => {
+          const partition = partitions[i]!;
+          let offset: number | null = null;
+          if (options.acks !== 0) {
+            offset = next.get(partition)!;
+            next.set(partition, offset + 1);
+          }
+          return { id: r.id, topic, partition, offset, timestamp: r.timestamp ?? now };
+        });
+      },
+      async close() {
+        producer.close();
+      },
+    };
+  }
+
+  async consumer(options: ConsumerOptions): Promise<LogConsumer> {
+    const c = this.engine.consumer({
+      groupId: options.groupId,
+      clientId: options.clientId ?? 'conformance',
+      autoOffsetReset: options.autoOffsetReset ?? 'latest',
+      autoCommit: false,
+      sessionTimeoutMs: options.sessionTimeoutMs ?? 10_000,
+      rebalanceTimeoutMs: options.sessionTimeoutMs ?? 10_000,
+    });
+    return new BuiltinLogConsumer(c);
+  }
+
+  async advanceTime(ms: number): Promise<void> {
+    if (!(ms >= 0)) throw new RangeError('advanceTime(ms) needs ms >= 0');
+    this.skewMs += ms;
+    if (!this.engine.isClosed) this.engine.applyRetention();
+  }
+
+  async restartBroker(): Promise<void> {
+    this.engine.close();
+    this.engine = this.openEngine();
+  }
+
+  async close(): Promise<void> {
+    this.engine.close();
+    if (this.ownsDir) fs.rmSync(this.dataDir, { recursive: true, force: true });
+  }
+}
+
+class BuiltinLogConsumer implements LogConsumer {
+  constructor(private readonly c: Consumer) {}
+
+  async subscribe(topics: readonly string[]): Promise<void> {
+    this.c.subscribe(topics);
+  }
+
+  async poll(options: { maxRecords: number; timeoutMs: number }): Promise<ConsumedRecord[]> {
+    const records = await this.c.poll(options.timeoutMs, options.maxRecords);
+    return records.map(toConsumed);
+  }
+
+  async assignment() {
+    return this.c.assignment();
+  }
+
+  async commit(offsets?: readonly { topic: string; partition: number; offset: number }[]): Promise<void> {
+    await this.c.commit(offsets);
+  }
+
+  async committed(partitions: readonly { topic: string; partition: number }[]) {
+    return partitions.map((tp) => ({ topic: tp.topic, partition: tp.partition, offset: this.c.committed(tp) }));
+  }
+
+  async seek(target: { topic: string; partition: number; offset: number }): Promise<void> {
+    this.c.seek(target);
+  }
+
+  async offsetsForTime(topic: string, timestamp: number) {
+    const partitions = this.c.partitionsFor(topic);
+    return this.c.offsetsForTimes(partitions.map((tp) => ({ ...tp, timestamp }))).map((r) => ({ partition: r.partition, offset: r.offset }));
+  }
+
+  async close(): Promise<void> {
+    await this.c.close();
+  }
+
+  async crash(): Promise<void> {
+    this.c.abandon();
+  }
+}
+
+function toConsumed(r: ConsumerRecord): ConsumedRecord {
+  const headers: Record<string, string> = {};
+  let id = '';
+  for (const name in r.headers) {
+    const v = r.headers[name];
+    if (name === ID_HEADER) id = v ? v.toString('utf8') : '';
+    else headers[name] = v ? v.toString('utf8') : '';
+  }
+  return { id, topic: r.topic, partition: r.partition, offset: r.offset, key: r.key ? r.key.toString('utf8') : null, value: r.value, headers, timestamp: r.timestamp };
+}
+
+export const createAdapter: CreateAdapter<LogAdapter> = (options: AdapterOptions) => {
+  if (options.dataDir) {
+    fs.mkdirSync(options.dataDir, { recursive: true });
+    return new BuiltinKafkaAdapter(path.join(options.dataDir, 'kafka'), false);
+  }
+  return new BuiltinKafkaAdapter(fs.mkdtempSync(path.join(os.tmpdir(), 'mqlab-kafka-')), true);
+};

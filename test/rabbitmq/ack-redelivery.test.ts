@@ -1,6 +1,6 @@
 import t from 'tap';
 import type { ConsumeMessage } from '../../core/rabbitmq';
-import { memoryEngine, settle } from './helpers';
+import { memoryEngine, must, settle } from './helpers';
 
 t.test('auto-ack removes on delivery; manual ack keeps until acked', async (t) => {
   const engine = memoryEngine();
@@ -30,8 +30,8 @@ t.test('nack with requeue redelivers at the original position with redelivered=t
   const ch = await engine.createChannel();
   await ch.assertQueue('q', { durable: false });
   for (const b of ['1', '2', '3', '4']) ch.sendToQueue('q', Buffer.from(b));
-  const m1 = (await ch.get('q'))!;
-  const m2 = (await ch.get('q'))!;
+  const m1 = must(await ch.get('q'));
+  const m2 = must(await ch.get('q'));
   ch.nack(m2, false, true);
   ch.nack(m1, false, true);
   const order: string[] = [];
@@ -50,7 +50,7 @@ t.test('ack / nack multiple settle every tag up to the given one', async (t) => 
   await ch.assertQueue('q', { durable: false });
   for (let i = 0; i < 6; i++) ch.sendToQueue('q', Buffer.from(String(i)));
   const got = [];
-  for (let i = 0; i < 6; i++) got.push((await ch.get('q'))!);
+  for (let i = 0; i < 6; i++) got.push(must(await ch.get('q')));
   ch.ack(got[2]!, true);
   t.equal(ch.unackedCount, 3);
   ch.nack(got[4]!, true, true);

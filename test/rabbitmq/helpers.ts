@@ -17,3 +17,9 @@ export function fakeClock(start = 1_700_000_000_000): { now: () => number; advan
 export function bodies(list: (ConsumeMessage | null)[]): string[] {
   return list.map((m) => (m ? m.content.toString() : 'null'));
 }
+
+/** A `get` result that must be a message (fails the test by throwing otherwise). */
+export function must<T>(m: T | false): T {
+  if (m === false) throw new Error('expected a message, the queue was empty');
+  return m;
+}

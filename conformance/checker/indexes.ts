@@ -255,7 +255,8 @@ export function buildIndexes(ops: readonly Op[]): Indexes {
       }
       case 'ack':
       case 'nack': {
-        if (op.type !== 'ok') break;
+        // Settles count from their invocation: a requeued message may come back before the call returns.
+        if (op.type !== 'invoke') break;
         const consumer = typeof v.consumer === 'string' ? v.consumer : op.process;
         const kind: Settle['kind'] = op.f === 'ack' ? 'ack' : v.requeue === false ? 'nack-drop' : 'nack-requeue';
         for (const id of Array.isArray(v.ids) ? (v.ids as string[]) : []) pushTo(idx.settles, consumer + SEP + id, { index: op.index, kind });

@@ -9,16 +9,16 @@
  * The vocabulary is model-neutral; the recording wrappers (conformance/suites/recording/)
  * translate each model's calls into it:
  *
- *   f            value (on ok; the invoke carries the request)      meaning
+ *   f            value (on ok, except where marked)                 meaning
  *   subscribe    Subscription                                        a consumer joins a target
  *   send         {messages: SentMessage[]}  (invoke: {messages: SendRequest[]})
  *   poll         {consumer, messages: Delivered[]}                  deliveries to a consumer
- *   ack          {consumer, ids}                                     positive settle (ack, CONSUME_SUCCESS)
- *   nack         {consumer, ids, requeue}                            negative settle (nack/reject, RECONSUME_LATER)
+ *   ack          {consumer, ids}                   (on invoke)       positive settle (ack, CONSUME_SUCCESS)
+ *   nack         {consumer, ids, requeue}          (on invoke)       negative settle (nack/reject, RECONSUME_LATER)
  *   commit       {consumer, group, offsets: {stream, offset}[]}      next offset to read, per stream
  *   seek         {consumer, group, stream, offset}
- *   crash        {consumer}                                          consumer killed
- *   close        {consumer}                                          consumer left cleanly
+ *   crash        {consumer}                        (on invoke)       consumer killed
+ *   close        {consumer}                        (on invoke)       consumer left cleanly
  *   restart      {}                                                  broker restarted
  *   drain        {targets}                                           targets read to quiescence here
  *   other names  anything                                            recorded, ignored by the checker

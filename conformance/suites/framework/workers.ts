@@ -1,0 +1,39 @@
+/**
+ * A piscina pool that runs producer tasks (worker-tasks.ts) on worker threads, for adapters
+ * that declare `worker-threads` and can describe themselves with `workerSpec()`. Each task gets
+ * a fresh WorkerSpec (a spec may carry a MessagePort, which can be transferred only once).
+ */
+import Piscina from 'piscina';
+import * as path from 'node:path';
+import { MqlabError } from '../../../core/errors';
+import { workerEntry } from '../../../core/threads';
+import type { ModelName, OperationTimeouts, WorkerSpec } from '../../adapters/common';
+import type { HistoryRecorder } from '../../history/recorder';
+import type { WorkerTask, WorkerTaskInput, WorkerTaskOutput } from './worker-tasks';
+
+export interface WorkerPool {
+  readonly threads: number;
+  /** Runs a task on a worker; its recorded operations are merged into the history. Resolves with how many messages it completed. */
+  run(task: WorkerTask): Promise<number>;
+  close(): Promise<void>;
+}
+
+export function createWorkerPool(model: ModelName, specOf: () => Promise<WorkerSpec>, recorder: HistoryRecorder, timeouts: OperationTimeouts, threads: number): WorkerPool {
+  const pool = new Piscina({ ...workerEntry(path.join(__dirname, 'worker-tasks.ts')), minThreads: 0, maxThreads: threads, idleTimeout: 1000 });
+  let n = 0;
+  return {
+    threads,
+    async run(task) {
+      const spec = await specOf();
+      const { transferList, ...rest } = spec;
+      const input: WorkerTaskInput = { model, spec: rest, origin: recorder.originNs.toString(), scope: `w${++n}.`, timeouts, task };
+      const out = (await pool.run(input, transferList && transferList.length > 0 ? { transferList: transferList as never } : {})) as WorkerTaskOutput;
+      recorder.merge(out.events);
+      if (out.error) throw new MqlabError(out.error.code, `worker task ${task.kind}: ${out.error.message}`);
+      return out.sent;
+    },
+    async close() {
+      await pool.destroy();
+    },
+  };
+}

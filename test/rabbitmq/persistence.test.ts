@@ -16,7 +16,7 @@ function storageAvailable(): string | false {
 }
 const skip = storageAvailable();
 
-function tempDir(t: Tap.Test): string {
+function tempDir(t: { teardown: (fn: () => void) => void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'mqlab-rabbit-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   return dir;

@@ -1,0 +1,284 @@
+/**
+ * CommitLog: a segmented, memory-mapped append-only log (native/log.cc does the work). This class
+ * checks options, turns positions and frames into LogRecords, and keeps the promises of
+ * `write` / `durable`. The record layout is drawn in native/frame.h; the guarantees of each flush
+ * policy are in docs/api.md.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Errors, MqlabError } from '../errors';
+import { nativeAddon, type NativeLog } from './native';
+import { checkKnownKeys, checkObject, checkPath, optionalInteger } from './validate';
+import type { CommitLogOptions, FlushPolicy, LogRecord, RecoveryReport } from './types';
+
+const FLUSH_CODES: Record<FlushPolicy, number> = { none: 0, async: 1, sync: 2 };
+const OPTION_KEYS = ['segmentBytes', 'maxRecordBytes', 'flush', 'flushIntervalMs', 'flushBytes', 'retention', 'clock'] as const;
+const MiB = 1024 * 1024;
+/** Per segment: a 64-byte header, and room for the 16-byte END marker after the last frame. */
+const SEGMENT_OVERHEAD = 64 + 16;
+const FRAME_HEADER = 16;
+const MAX_PAYLOAD = 16 * MiB - 1;
+const SCAN_BATCH_BYTES = 256 * 1024;
+
+function frameBytes(len: number): number {
+  return (FRAME_HEADER + len + 7) & ~7;
+}
+
+interface Waiter {
+  /** Resolved once the durable position is at least this. */
+  need: number;
+  resolve: () => void;
+  reject: (e: Error) => void;
+}
+
+interface ResolvedOptions {
+  segmentBytes: number;
+  maxRecordBytes: number;
+  flush: FlushPolicy;
+  flushIntervalMs: number;
+  flushBytes: number;
+  maxAgeMs: number;
+  maxBytes: number;
+  clock: (() => number) | undefined;
+}
+
+function resolveOptions(options: unknown): ResolvedOptions {
+  const o = checkObject(options, 'options');
+  checkKnownKeys(o, 'options', OPTION_KEYS);
+  const segmentBytes = optionalInteger(o.segmentBytes, 'options.segmentBytes', 4096, 2 ** 32, 64 * MiB);
+  const fits = Math.min(MAX_PAYLOAD, segmentBytes - SEGMENT_OVERHEAD - FRAME_HEADER - 7);
+  const maxRecordBytes = optionalInteger(o.maxRecordBytes, 'options.maxRecordBytes', 0, MAX_PAYLOAD, Math.min(4 * MiB, fits));
+  if (frameBytes(maxRecordBytes) + SEGMENT_OVERHEAD > segmentBytes) {
+    throw Errors.invalidArg('options.maxRecordBytes', `at most ${fits} so that one framed record fits in options.segmentBytes (${segmentBytes})`);
+  }
+  const flush = o.flush === undefined ? 'none' : o.flush;
+  if (flush !== 'none' && flush !== 'async' && flush !== 'sync') {
+    throw Errors.invalidArg('options.flush', "'none', 'async' or 'sync'", { value: String(flush) });
+  }
+  const flushIntervalMs = optionalInteger(o.flushIntervalMs, 'options.flushIntervalMs', 1, 2 ** 31 - 1, 1000);
+  const flushBytes = optionalInteger(o.flushBytes, 'options.flushBytes', 1, Number.MAX_SAFE_INTEGER, 16 * MiB);
+  const retention = checkObject(o.retention, 'options.retention');
+  checkKnownKeys(retention, 'options.retention', ['maxAgeMs', 'maxBytes']);
+  const maxAgeMs = optionalInteger(retention.maxAgeMs, 'options.retention.maxAgeMs', 0, Number.MAX_SAFE_INTEGER, -1);
+  const maxBytes = optionalInteger(retention.maxBytes, 'options.retention.maxBytes', 0, Number.MAX_SAFE_INTEGER, -1);
+  if (o.clock !== undefined && typeof o.clock !== 'function') throw Errors.invalidArg('options.clock', 'a function returning ms since the epoch');
+  return { segmentBytes, maxRecordBytes, flush, flushIntervalMs, flushBytes, maxAgeMs, maxBytes, clock: o.clock as (() => number) | undefined };
+}
+
+function prepareDirectory(dir: string): string {
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    const real = fs.realpathSync(dir);
+    if (!fs.statSync(real).isDirectory()) throw new MqlabError('ERR_IO', `${dir} is not a directory`);
+    return real;
+  } catch (e) {
+    if (e instanceof MqlabError) throw e;
+    const err = e as NodeJS.ErrnoException;
+    const code = err.code === 'EACCES' || err.code === 'EROFS' || err.code === 'EPERM' ? 'ERR_READ_ONLY'
+      : err.code === 'ENOSPC' ? 'ERR_NO_SPACE' : 'ERR_IO';
+    throw new MqlabError(code, `cannot open log directory ${dir}: ${err.message}`, { errno: err.code });
+  }
+}
+
+export class CommitLog {
+  /** The directory as given to open(), made absolute. */
+  readonly dir: string;
+  /** What open() found: where the valid log ends, bytes cut from a torn tail, damaged frames. */
+  readonly recovery: RecoveryReport;
+  readonly #n: NativeLog;
+  readonly #counters: Float64Array;
+  /** [timestamp, next] of the last read, written by the addon. */
+  readonly #scratch: Float64Array;
+  readonly #options: ResolvedOptions;
+  #waiters: Waiter[] = [];
+  #closed = false;
+
+  private constructor(dir: string, native: NativeLog, scratch: Float64Array, options: ResolvedOptions) {
+    this.dir = dir;
+    this.#scratch = scratch;
+    this.#n = native;
+    this.#counters = native.counters;
+    this.#options = options;
+    this.recovery = native.recovery;
+  }
+
+  /**
+   * Opens (creating if missing) the log directory, takes the single-writer lock (another process
+   * gets ERR_LOCKED; worker threads of this process share one native log) and recovers the tail.
+   */
+  static open(dir: string, options?: CommitLogOptions): CommitLog {
+    const absolute = path.resolve(checkPath(dir, 'dir'));
+    const o = resolveOptions(options);
+    const real = prepareDirectory(absolute);
+    const scratch = new Float64Array(3);
+    let log: CommitLog | undefined;
+    const native = nativeAddon().openLog(real, o.segmentBytes, o.maxRecordBytes, FLUSH_CODES[o.flush], o.flushIntervalMs,
+      o.flushBytes, scratch, (durable, error) => log?.onDurable(durable, error));
+    log = new CommitLog(absolute, native, scratch, o);
+    return log;
+  }
+
+  /** First retained position (moves forward with retention). */
+  get startPosition(): number {
+    this.#checkOpen();
+    return this.#counters[1]!;
+  }
+
+  /** The position the next append gets. */
+  get endPosition(): number {
+    this.#checkOpen();
+    return this.#counters[0]!;
+  }
+
+  /** Everything before this position is durable (survives a machine crash). */
+  get durablePosition(): number {
+    this.#checkOpen();
+    return this.#counters[2]!;
+  }
+
+  /** The flush policy the log was opened with. */
+  get flushPolicy(): FlushPolicy {
+    return this.#options.flush;
+  }
+
+  /** Appends one record; readable at once by every thread of this process. Returns its position. */
+  append(payload: Uint8Array, timestamp?: number): number {
+    const clock = this.#options.clock;
+    return this.#n.append(payload, timestamp === undefined && clock ? clock() : timestamp);
+  }
+
+  /** Appends many records in one native call, contiguously. Returns the first record's position. */
+  appendBatch(payloads: readonly Uint8Array[], timestamp?: number): number {
+    const clock = this.#options.clock;
+    return this.#n.appendBatch(payloads, timestamp === undefined && clock ? clock() : timestamp);
+  }
+
+  /** Appends; under flush 'sync' the promise resolves once the record is durable, else at once. */
+  write(payload: Uint8Array, timestamp?: number): Promise<number> {
+    let position: number;
+    try {
+      position = this.append(payload, timestamp);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    if (this.#options.flush !== 'sync') return Promise.resolve(position);
+    return this.#waitDurable(position + 1).then(() => position);
+  }
+
+  /** Resolves once everything up to and including the record at `position` (default: all appended) is durable. */
+  durable(position?: number): Promise<void> {
+    if (this.#closed) return Promise.reject(Errors.closed('CommitLog'));
+    const end = this.#counters[0]!;
+    if (position === undefined) return end === 0 ? Promise.resolve() : this.#waitDurable(end);
+    if (typeof position !== 'number' || !Number.isInteger(position) || position < 0) {
+      return Promise.reject(Errors.invalidArg('position', 'a non-negative integer'));
+    }
+    if (position >= end) {
+      return Promise.reject(new MqlabError('ERR_OUT_OF_RANGE', `position ${position} has not been appended (end ${end})`, { position }));
+    }
+    return this.#waitDurable(position + 1);
+  }
+
+  #waitDurable(need: number): Promise<void> {
+    if (this.#counters[2]! >= need) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      this.#waiters.push({ need, resolve, reject });
+      this.#n.requestDurable(need - 1);
+    });
+  }
+
+  private onDurable(durable: number, error?: string): void {
+    if (error !== undefined) {
+      const waiters = this.#waiters;
+      this.#waiters = [];
+      for (const w of waiters) w.reject(new MqlabError('ERR_IO', `flush failed: ${error}`));
+    } else {
+      this.#settle(durable);
+    }
+    if (this.#waiters.length === 0 && !this.#closed) this.#n.idle();
+  }
+
+  #settle(durable: number): void {
+    if (this.#waiters.length === 0) return;
+    const left: Waiter[] = [];
+    for (const w of this.#waiters) {
+      if (w.need <= durable) w.resolve();
+      else left.push(w);
+    }
+    this.#waiters = left;
+  }
+
+  /** Blocks until everything appended is durable. */
+  flushSync(): void {
+    this.#n.flushSync();
+    this.#settle(this.#counters[2]!);
+  }
+
+  /** One record. ERR_OUT_OF_RANGE if no record starts at `position`, ERR_CORRUPT on a checksum mismatch. */
+  read(position: number): LogRecord {
+    const payload = this.#n.read(position);
+    const s = this.#scratch;
+    return { position, next: s[1]!, timestamp: s[0]!, payload };
+  }
+
+  /**
+   * Whole records from `position` (a record start, or endPosition for an empty batch), up to
+   * `maxBytes` of framed bytes (at least one record if there is one) and `maxRecords`. Payloads
+   * are views into one buffer per batch.
+   */
+  readBatch(position: number, maxBytes = MiB, maxRecords = Number.MAX_SAFE_INTEGER): { records: LogRecord[]; next: number } {
+    const buf = this.#n.readBatch(position, maxBytes, maxRecords);
+    const next = this.#scratch[1]!;
+    const records: LogRecord[] = [];
+    let off = 0;
+    let pos = position;
+    while (off < buf.length) {
+      const len = buf.readUInt32LE(off) & 0xffffff;
+      const timestamp = buf.readUInt32LE(off + 8) + buf.readInt32LE(off + 12) * 4294967296;
+      const bytes = frameBytes(len);
+      records.push({ position: pos, next: pos + bytes, timestamp, payload: buf.subarray(off + FRAME_HEADER, off + FRAME_HEADER + len) });
+      off += bytes;
+      pos += bytes;
+    }
+    return { records, next };
+  }
+
+  /** Forward scan from `from` (default startPosition) to the end as of each step. */
+  *records(from?: number): IterableIterator<LogRecord> {
+    let position = from === undefined ? this.startPosition : from;
+    for (;;) {
+      const { records, next } = this.readBatch(position, SCAN_BATCH_BYTES);
+      if (records.length === 0) return;
+      yield* records;
+      position = next;
+    }
+  }
+
+  /** Deletes whole segments past the retention options (age by the clock, or `now`). Never the active segment. */
+  applyRetention(now?: number): { deletedSegments: number; startPosition: number } {
+    this.#checkOpen();
+    const o = this.#options;
+    const at = now === undefined ? (o.clock ? o.clock() : Date.now()) : now;
+    const deletedSegments = this.#n.applyRetention(at, o.maxAgeMs, o.maxBytes);
+    return { deletedSegments, startPosition: this.#counters[1]! };
+  }
+
+  /** Number of segment files (for tests and tools). */
+  segmentCount(): number {
+    return this.#n.segmentCount();
+  }
+
+  /** Idempotent. Pending `durable` promises reject with ERR_CLOSED. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#n.close();
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const w of waiters) w.reject(Errors.closed('CommitLog'));
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw Errors.closed('CommitLog');
+  }
+}

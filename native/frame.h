@@ -1,0 +1,90 @@
+// The on-disk layout of a log segment. Drawn once, here.
+//
+// Segment file "<base position, 20 digits>.log", preallocated to segmentBytes and mapped:
+//
+//   0                         64                                                  segmentBytes
+//   +-------------------------+------------+------------+-----+-------------+------------+
+//   | segment header (64 B)   | frame      | frame      | ... | END marker  | zeros      |
+//   +-------------------------+------------+------------+-----+-------------+------------+
+//
+// Segment header (little-endian):
+//   +-----------+-----------+-------------+-------------+---------------+---------+---------+
+//   | magic u64 | base u64  | fileBytes   | sealedBytes | maxTimestamp  | flags   | crc32c  |
+//   | MQLSEG01  | position  | u64         | u64         | i64 (ms)      | u32     | u32     |
+//   +-----------+-----------+-------------+-------------+---------------+---------+---------+
+//   sealedBytes / maxTimestamp are written when the segment is sealed (flags & kSealed);
+//   crc32c covers the 44 bytes before it. Position of a byte = base + (file offset - 64).
+//
+// Record frame (8-byte aligned, little-endian):
+//
+//   0            4            8                        16                   16+len   align 8
+//   +------------+------------+------------------------+--------------------+--------+
+//   | length u32 | crc32c u32 | timestamp i64 (ms)     | payload[len]       | pad    |
+//   +------------+------------+------------------------+--------------------+--------+
+//   length = 0xA5 << 24 | len: the top byte marks a record start (len < 16 MiB), so a position
+//   that is not a record boundary is told apart from a damaged record. crc32c covers the length
+//   word, the timestamp and the payload. A zero length word (fresh preallocated space) ends the
+//   data of the active segment.
+//
+// END marker (16 bytes) after the last frame of a sealed segment: length word 0xED000000, crc
+// field 0x53454745 ("EGES"), then zeros. The next segment's base is the END marker's position, so
+// positions have no gaps: a record's `next` is always the next record or the log end.
+#pragma once
+#include <cstdint>
+#include <cstring>
+
+#include "crc32c.h"
+
+namespace mqlab {
+namespace frame {
+
+constexpr uint32_t kHeaderBytes = 16;
+constexpr uint32_t kRecordMagic = 0xA5u;
+constexpr uint32_t kMaxPayload = (1u << 24) - 1;
+constexpr uint32_t kEndWord = 0xED000000u;
+constexpr uint32_t kEndCheck = 0x53454745u;
+constexpr uint32_t kEndBytes = 16;
+
+constexpr uint32_t kSegmentHeaderBytes = 64;
+constexpr uint64_t kSegmentMagic = 0x31304745534C514DULL;  // "MQLSEG01"
+constexpr uint32_t kSealed = 1;
+
+inline uint64_t frameBytes(uint32_t len) { return (uint64_t(kHeaderBytes) + len + 7) & ~uint64_t(7); }
+inline uint32_t lengthWord(uint32_t len) { return (kRecordMagic << 24) | len; }
+inline bool isRecordWord(uint32_t w) { return (w >> 24) == kRecordMagic; }
+inline uint32_t payloadLength(uint32_t w) { return w & 0x00FFFFFFu; }
+
+inline uint32_t load32(const uint8_t* p) { uint32_t v; std::memcpy(&v, p, 4); return v; }
+inline int64_t load64(const uint8_t* p) { int64_t v; std::memcpy(&v, p, 8); return v; }
+
+// Writes one frame at dst. The length word goes last, so a reader of the mapping (or recovery after
+// a kill -9 mid-copy) never sees a length word without its payload behind it.
+inline void write(uint8_t* dst, const uint8_t* payload, uint32_t len, int64_t ts, uint32_t crc) {
+  std::memcpy(dst + 8, &ts, 8);
+  std::memcpy(dst + 16, payload, len);
+  std::memcpy(dst + 4, &crc, 4);
+  uint32_t w = lengthWord(len);
+  __atomic_store_n(reinterpret_cast<uint32_t*>(dst), w, __ATOMIC_RELEASE);
+}
+
+inline uint32_t checksum(uint32_t len, int64_t ts, const uint8_t* payload) {
+  return crc32cFrame(lengthWord(len), ts, payload, len);
+}
+
+// What lies at `p` (with `avail` bytes of segment data left).
+enum class Check { Record, End, NotRecord, Truncated, BadCrc };
+
+inline Check check(const uint8_t* p, uint64_t avail, uint32_t* lenOut) {
+  if (avail < kHeaderBytes) return Check::Truncated;
+  uint32_t w = load32(p);
+  if (w == kEndWord && load32(p + 4) == kEndCheck) return Check::End;
+  if (!isRecordWord(w)) return Check::NotRecord;
+  uint32_t len = payloadLength(w);
+  *lenOut = len;
+  if (frameBytes(len) > avail) return Check::Truncated;
+  if (crc32cFrame(w, load64(p + 8), p + 16, len) != load32(p + 4)) return Check::BadCrc;
+  return Check::Record;
+}
+
+}  // namespace frame
+}  // namespace mqlab

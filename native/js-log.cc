@@ -1,0 +1,430 @@
+#include "js-log.h"
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "frame.h"
+#include "js-common.h"
+#include "log.h"
+
+namespace mqlab {
+
+namespace {
+
+struct DurableEvent {
+  uint64_t durable;
+  bool failed;
+  std::string error;
+};
+
+// One JS thread's handle on a shared LogCore. Closing it drops this thread's reference; the log
+// itself closes when the last handle in the process does.
+struct LogHandle : DurableListener {
+  std::shared_ptr<LogCore> core;
+  LogCore* log = nullptr;  // == core.get() while open; checked by every call
+  napi_env env = nullptr;
+  napi_threadsafe_function tsfn = nullptr;
+  napi_ref scratchRef = nullptr;
+  double* scratch = nullptr;  // [timestamp, next, count]
+  std::atomic<uint64_t> wanted{0};
+  uint64_t lastSent = 0;  // flusher thread only
+  bool refed = false;
+  bool cleanupHook = false;
+  int jsRefs = 0;
+
+  void onDurable(uint64_t durable, const std::string* error) override {
+    if (!error && wanted.load() <= lastSent) return;
+    lastSent = durable;
+    auto* ev = new DurableEvent{durable, error != nullptr, error ? *error : std::string()};
+    if (napi_call_threadsafe_function(tsfn, ev, napi_tsfn_nonblocking) != napi_ok) delete ev;
+  }
+
+  void close() {
+    if (!log) return;
+    log->removeListener(this);
+    log = nullptr;
+    core.reset();
+    if (tsfn) {
+      napi_release_threadsafe_function(tsfn, napi_tsfn_release);
+      tsfn = nullptr;
+    }
+    if (cleanupHook) {
+      napi_remove_env_cleanup_hook(env, EnvCleanup, this);
+      cleanupHook = false;
+    }
+  }
+
+  static void EnvCleanup(void* arg) {
+    auto* h = static_cast<LogHandle*>(arg);
+    h->cleanupHook = false;
+    h->close();
+  }
+};
+
+LogHandle* openHandle(napi_env env, napi_callback_info info, void** dataOut, size_t n, napi_value* argv) {
+  size_t argc = n;
+  void* data = nullptr;
+  napi_get_cb_info(env, info, &argc, argv, nullptr, &data);
+  for (size_t i = argc; i < n; i++) napi_get_undefined(env, &argv[i]);
+  auto* h = static_cast<LogHandle*>(data);
+  if (dataOut) *dataOut = data;
+  if (!h->log) {
+    throwError(env, "ERR_CLOSED", "CommitLog is closed");
+    return nullptr;
+  }
+  return h;
+}
+
+napi_value Append(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  LogHandle* h = openHandle(env, info, nullptr, 2, argv);
+  if (!h) return nullptr;
+  const uint8_t* p;
+  size_t len;
+  int64_t ts;
+  if (!argBytes(env, argv[0], "payload", &p, &len) || !argTimestamp(env, argv[1], "timestamp", &ts)) return nullptr;
+  if (len > h->log->config().maxRecordBytes) {
+    throwError(env, "ERR_RECORD_TOO_LARGE",
+               "payload of " + std::to_string(len) + " bytes exceeds maxRecordBytes (" +
+                   std::to_string(h->log->config().maxRecordBytes) + ")");
+    return nullptr;
+  }
+  try {
+    return makeNumber(env, static_cast<double>(h->log->append(p, static_cast<uint32_t>(len), ts)));
+  } catch (const StoreError& e) {
+    throwStoreError(env, e);
+    return nullptr;
+  }
+}
+
+napi_value AppendBatch(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  LogHandle* h = openHandle(env, info, nullptr, 2, argv);
+  if (!h) return nullptr;
+  bool isArray = false;
+  napi_is_array(env, argv[0], &isArray);
+  if (!isArray) {
+    throwInvalid(env, "payloads", "an array of Uint8Array");
+    return nullptr;
+  }
+  int64_t ts;
+  if (!argTimestamp(env, argv[1], "timestamp", &ts)) return nullptr;
+  uint32_t count;
+  napi_get_array_length(env, argv[0], &count);
+  if (count == 0) {
+    throwInvalid(env, "payloads", "a non-empty array");
+    return nullptr;
+  }
+  thread_local std::vector<BatchItem> items;
+  items.resize(count);
+  const uint32_t maxLen = h->log->config().maxRecordBytes;
+  for (uint32_t i = 0; i < count; i++) {
+    napi_value el;
+    if (napi_get_element(env, argv[0], i, &el) != napi_ok) return nullptr;
+    const uint8_t* p;
+    size_t len;
+    if (!argBytes(env, el, "payloads[i]", &p, &len)) return nullptr;
+    if (len > maxLen) {
+      throwError(env, "ERR_RECORD_TOO_LARGE",
+                 "payloads[" + std::to_string(i) + "] of " + std::to_string(len) + " bytes exceeds maxRecordBytes (" +
+                     std::to_string(maxLen) + ")");
+      return nullptr;
+    }
+    items[i] = {p, static_cast<uint32_t>(len), frame::checksum(static_cast<uint32_t>(len), ts, p)};
+  }
+  try {
+    return makeNumber(env, static_cast<double>(h->log->appendBatch(items.data(), count, ts)));
+  } catch (const StoreError& e) {
+    throwStoreError(env, e);
+    return nullptr;
+  }
+}
+
+napi_value Read(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  LogHandle* h = openHandle(env, info, nullptr, 1, argv);
+  if (!h) return nullptr;
+  uint64_t pos;
+  if (!argPosition(env, argv[0], "position", &pos)) return nullptr;
+  try {
+    uint64_t off, next;
+    uint32_t len;
+    int64_t ts;
+    auto seg = h->log->locate(pos, &off, &len, &ts, &next);
+    napi_value buf;
+    void* dst;
+    if (napi_create_buffer_copy(env, len, seg->data() + off + frame::kHeaderBytes, &dst, &buf) != napi_ok) return nullptr;
+    h->scratch[0] = static_cast<double>(ts);
+    h->scratch[1] = static_cast<double>(next);
+    return buf;
+  } catch (const StoreError& e) {
+    throwStoreError(env, e);
+    return nullptr;
+  }
+}
+
+napi_value ReadBatch(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  LogHandle* h = openHandle(env, info, nullptr, 3, argv);
+  if (!h) return nullptr;
+  uint64_t pos;
+  double maxBytes, maxRecords;
+  if (!argPosition(env, argv[0], "position", &pos) || !argInteger(env, argv[1], "maxBytes", 1, kMaxSafe, &maxBytes) ||
+      !argInteger(env, argv[2], "maxRecords", 1, kMaxSafe, &maxRecords))
+    return nullptr;
+  try {
+    std::vector<ReadSpan> spans;
+    uint64_t next = h->log->collect(pos, static_cast<uint64_t>(maxBytes), static_cast<uint64_t>(maxRecords), spans);
+    uint64_t total = 0;
+    for (auto& s : spans) total += s.bytes;
+    napi_value buf;
+    void* dst;
+    if (napi_create_buffer(env, total, &dst, &buf) != napi_ok) return nullptr;
+    uint8_t* out = static_cast<uint8_t*>(dst);
+    for (auto& s : spans) {
+      std::memcpy(out, s.segment->data() + s.offset, s.bytes);
+      out += s.bytes;
+    }
+    h->scratch[1] = static_cast<double>(next);
+    return buf;
+  } catch (const StoreError& e) {
+    throwStoreError(env, e);
+    return nullptr;
+  }
+}
+
+napi_value RequestDurable(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  LogHandle* h = openHandle(env, info, nullptr, 1, argv);
+  if (!h) return nullptr;
+  uint64_t pos;
+  if (!argPosition(env, argv[0], "position", &pos)) return nullptr;
+  if (!h->refed) {
+    napi_ref_threadsafe_function(env, h->tsfn);
+    h->refed = true;
+  }
+  uint64_t w = h->wanted.load();
+  while (pos + 1 > w && !h->wanted.compare_exchange_weak(w, pos + 1)) {
+  }
+  h->log->requestDurable(pos + 1);
+  return makeUndefined(env);
+}
+
+napi_value Idle(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  void* data;
+  size_t argc = 0;
+  napi_get_cb_info(env, info, &argc, argv, nullptr, &data);
+  auto* h = static_cast<LogHandle*>(data);
+  if (h->log && h->refed) {
+    napi_unref_threadsafe_function(env, h->tsfn);
+    h->refed = false;
+  }
+  return makeUndefined(env);
+}
+
+napi_value FlushSync(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  LogHandle* h = openHandle(env, info, nullptr, 0, argv);
+  if (!h) return nullptr;
+  try {
+    h->log->flushSync();
+  } catch (const StoreError& e) {
+    throwStoreError(env, e);
+    return nullptr;
+  }
+  return makeUndefined(env);
+}
+
+napi_value ApplyRetention(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  LogHandle* h = openHandle(env, info, nullptr, 3, argv);
+  if (!h) return nullptr;
+  double now, maxAge, maxBytes;
+  if (!argInteger(env, argv[0], "now", -kMaxSafe, kMaxSafe, &now) ||
+      !argInteger(env, argv[1], "retention.maxAgeMs", -1, kMaxSafe, &maxAge) ||
+      !argInteger(env, argv[2], "retention.maxBytes", -1, kMaxSafe, &maxBytes))
+    return nullptr;
+  uint64_t n = h->log->applyRetention(static_cast<int64_t>(now), static_cast<int64_t>(maxAge), static_cast<int64_t>(maxBytes));
+  return makeNumber(env, static_cast<double>(n));
+}
+
+napi_value StartPosition(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  LogHandle* h = openHandle(env, info, nullptr, 0, argv);
+  if (!h) return nullptr;
+  return makeNumber(env, static_cast<double>(h->log->start()));
+}
+
+napi_value SegmentCount(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  LogHandle* h = openHandle(env, info, nullptr, 0, argv);
+  if (!h) return nullptr;
+  return makeNumber(env, static_cast<double>(h->log->segmentCount()));
+}
+
+napi_value Close(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  void* data;
+  napi_get_cb_info(env, info, &argc, nullptr, nullptr, &data);
+  static_cast<LogHandle*>(data)->close();
+  return makeUndefined(env);
+}
+
+void FinalizeFunction(napi_env env, void* data, void*) {
+  auto* h = static_cast<LogHandle*>(data);
+  if (--h->jsRefs > 0) return;
+  h->close();
+  if (h->scratchRef) napi_delete_reference(env, h->scratchRef);
+  delete h;
+}
+
+void CallDurable(napi_env env, napi_value callback, void*, void* data) {
+  std::unique_ptr<DurableEvent> ev(static_cast<DurableEvent*>(data));
+  if (!env || !callback) return;
+  napi_value argv[2];
+  argv[0] = makeNumber(env, static_cast<double>(ev->durable));
+  if (ev->failed) napi_create_string_utf8(env, ev->error.data(), ev->error.size(), &argv[1]);
+  else napi_get_undefined(env, &argv[1]);
+  napi_value recv;
+  napi_get_undefined(env, &recv);
+  napi_call_function(env, recv, callback, 2, argv, nullptr);
+}
+
+napi_value recoveryObject(napi_env env, const RecoveryInfo& r) {
+  napi_value o, list;
+  napi_create_object(env, &o);
+  napi_set_named_property(env, o, "end", makeNumber(env, static_cast<double>(r.end)));
+  napi_set_named_property(env, o, "truncatedBytes", makeNumber(env, static_cast<double>(r.truncatedBytes)));
+  napi_create_array_with_length(env, r.corrupt.size(), &list);
+  for (size_t i = 0; i < r.corrupt.size(); i++) {
+    napi_value c, s, why;
+    napi_create_object(env, &c);
+    napi_create_string_utf8(env, r.corrupt[i].segment.c_str(), NAPI_AUTO_LENGTH, &s);
+    napi_create_string_utf8(env, r.corrupt[i].reason.c_str(), NAPI_AUTO_LENGTH, &why);
+    napi_set_named_property(env, c, "segment", s);
+    napi_set_named_property(env, c, "position", makeNumber(env, static_cast<double>(r.corrupt[i].position)));
+    napi_set_named_property(env, c, "reason", why);
+    napi_set_element(env, list, static_cast<uint32_t>(i), c);
+  }
+  napi_set_named_property(env, o, "corrupt", list);
+  return o;
+}
+
+void FinalizeCounters(napi_env, void*, void* hint) { delete static_cast<std::shared_ptr<SharedCounters>*>(hint); }
+
+}  // namespace
+
+// openLog(dir, segmentBytes, maxRecordBytes, flush (0 none | 1 async | 2 sync), flushIntervalMs,
+//         flushBytes, scratch: Float64Array(3), onDurable(durable, error?)) -> handle object
+napi_value OpenLog(napi_env env, napi_callback_info info) {
+  napi_value argv[8];
+  size_t argc = 8;
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  for (size_t i = argc; i < 8; i++) napi_get_undefined(env, &argv[i]);
+  std::string dir;
+  double segmentBytes, maxRecord, flush, interval, flushBytes;
+  if (!argString(env, argv[0], "dir", &dir)) return nullptr;
+  if (dir.empty() || dir[0] != '/') {
+    throwInvalid(env, "dir", "an absolute path");
+    return nullptr;
+  }
+  if (!argInteger(env, argv[1], "options.segmentBytes", 4096, 4294967296.0, &segmentBytes) ||
+      !argInteger(env, argv[2], "options.maxRecordBytes", 0, frame::kMaxPayload, &maxRecord) ||
+      !argInteger(env, argv[3], "options.flush", 0, 2, &flush) ||
+      !argInteger(env, argv[4], "options.flushIntervalMs", 1, 2147483647.0, &interval) ||
+      !argInteger(env, argv[5], "options.flushBytes", 1, kMaxSafe, &flushBytes))
+    return nullptr;
+  if (frame::frameBytes(static_cast<uint32_t>(maxRecord)) + frame::kEndBytes + Segment::headerBytes() >
+      static_cast<uint64_t>(segmentBytes)) {
+    throwInvalid(env, "options.maxRecordBytes", "small enough that one framed record fits in options.segmentBytes");
+    return nullptr;
+  }
+  napi_typedarray_type st;
+  size_t slen;
+  void* sdata;
+  if (napi_get_typedarray_info(env, argv[6], &st, &slen, &sdata, nullptr, nullptr) != napi_ok ||
+      st != napi_float64_array || slen < 3) {
+    throwInvalid(env, "scratch", "a Float64Array of length >= 3");
+    return nullptr;
+  }
+  napi_valuetype cbType;
+  napi_typeof(env, argv[7], &cbType);
+  if (cbType != napi_function) {
+    throwInvalid(env, "onDurable", "a function");
+    return nullptr;
+  }
+  LogConfig cfg;
+  cfg.segmentBytes = static_cast<uint64_t>(segmentBytes);
+  cfg.maxRecordBytes = static_cast<uint32_t>(maxRecord);
+  cfg.flush = static_cast<FlushPolicy>(static_cast<int>(flush));
+  cfg.flushIntervalMs = static_cast<uint32_t>(interval);
+  cfg.flushBytes = static_cast<uint64_t>(flushBytes);
+
+  std::shared_ptr<LogCore> core;
+  try {
+    core = LogCore::acquire(dir, cfg);
+  } catch (const StoreError& e) {
+    throwStoreError(env, e);
+    return nullptr;
+  }
+  auto* h = new LogHandle();
+  h->core = core;
+  h->log = core.get();
+  h->env = env;
+  h->scratch = static_cast<double*>(sdata);
+  napi_create_reference(env, argv[6], 1, &h->scratchRef);
+  napi_value name;
+  napi_create_string_utf8(env, "mqlab.durable", NAPI_AUTO_LENGTH, &name);
+  if (napi_create_threadsafe_function(env, argv[7], nullptr, name, 0, 1, nullptr, nullptr, nullptr, CallDurable, &h->tsfn) !=
+      napi_ok) {
+    h->close();
+    napi_delete_reference(env, h->scratchRef);
+    delete h;
+    throwError(env, "ERR_IO", "cannot create the durability notifier");
+    return nullptr;
+  }
+  napi_unref_threadsafe_function(env, h->tsfn);
+  core->addListener(h);
+  napi_add_env_cleanup_hook(env, LogHandle::EnvCleanup, h);
+  h->cleanupHook = true;
+
+  napi_value obj;
+  napi_create_object(env, &obj);
+  struct Fn {
+    const char* name;
+    napi_callback cb;
+  };
+  const Fn fns[] = {{"append", Append},
+                    {"appendBatch", AppendBatch},
+                    {"read", Read},
+                    {"readBatch", ReadBatch},
+                    {"requestDurable", RequestDurable},
+                    {"idle", Idle},
+                    {"flushSync", FlushSync},
+                    {"applyRetention", ApplyRetention},
+                    {"startPosition", StartPosition},
+                    {"segmentCount", SegmentCount},
+                    {"close", Close}};
+  for (const Fn& f : fns) {
+    napi_value fn;
+    napi_create_function(env, f.name, NAPI_AUTO_LENGTH, f.cb, h, &fn);
+    h->jsRefs++;
+    napi_add_finalizer(env, fn, h, FinalizeFunction, nullptr, nullptr);
+    napi_set_named_property(env, obj, f.name, fn);
+  }
+  napi_set_named_property(env, obj, "recovery", recoveryObject(env, core->recovery()));
+  auto* keep = new std::shared_ptr<SharedCounters>(core->counters());
+  napi_value ab, counters;
+  if (napi_create_external_arraybuffer(env, keep->get(), sizeof(SharedCounters), FinalizeCounters, keep, &ab) != napi_ok) {
+    delete keep;
+    return nullptr;
+  }
+  napi_create_typedarray(env, napi_float64_array, sizeof(SharedCounters) / sizeof(double), ab, 0, &counters);
+  napi_set_named_property(env, obj, "counters", counters);
+  return obj;
+}
+
+}  // namespace mqlab

@@ -1,0 +1,610 @@
+#include "log.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <map>
+
+#include "crc32c.h"
+#include "file-util.h"
+#include "frame.h"
+#include "store-error.h"
+
+namespace mqlab {
+
+namespace {
+
+// Logs open in this process, by real path: threads that open the same directory share one LogCore.
+std::mutex gRegistryMu;
+std::condition_variable gRegistryCv;
+std::map<std::string, std::weak_ptr<LogCore>>& registry() {
+  static auto* reg = new std::map<std::string, std::weak_ptr<LogCore>>();
+  return *reg;
+}
+
+const char* kSpareName = "next.spare";
+const char* kLockName = "lock";
+const char* kCheckpointName = "checkpoint";
+constexpr uint64_t kCheckpointMagic = 0x544E504B43514D51ULL;  // "QMQCKPNT"
+
+struct Checkpoint {
+  uint64_t magic;
+  uint64_t segmentBase;
+  uint64_t offset;
+  int64_t maxTimestamp;
+  uint32_t crc;
+  uint32_t pad;
+};
+
+bool parseSegmentName(const char* name, uint64_t* base) {
+  size_t n = std::strlen(name);
+  if (n != 24 || std::strcmp(name + 20, ".log") != 0) return false;
+  uint64_t v = 0;
+  for (int i = 0; i < 20; i++) {
+    if (name[i] < '0' || name[i] > '9') return false;
+    v = v * 10 + static_cast<uint64_t>(name[i] - '0');
+  }
+  *base = v;
+  return true;
+}
+
+// Offset just past the last non-zero byte in [from, to), or `from` if all zero.
+uint64_t endOfNonZero(const uint8_t* d, uint64_t from, uint64_t to) {
+  uint64_t last = from;
+  uint64_t off = from;
+  while (off < to && (off & 7)) {
+    if (d[off]) last = off + 1;
+    off++;
+  }
+  while (off + 64 <= to) {
+    uint64_t acc = 0;
+    for (int i = 0; i < 8; i++) acc |= frame::load64(d + off + i * 8);
+    if (acc) {
+      for (int i = 0; i < 64; i++)
+        if (d[off + i]) last = off + i + 1;
+    }
+    off += 64;
+  }
+  for (; off < to; off++)
+    if (d[off]) last = off + 1;
+  return last;
+}
+
+}  // namespace
+
+std::shared_ptr<LogCore> LogCore::acquire(const std::string& dir, const LogConfig& config) {
+  std::unique_lock<std::mutex> lk(gRegistryMu);
+  auto& reg = registry();
+  for (;;) {
+    auto it = reg.find(dir);
+    if (it == reg.end()) break;
+    if (auto existing = it->second.lock()) return existing;
+    // The last user is closing it right now; wait until its files and lock are released.
+    gRegistryCv.wait(lk);
+  }
+  std::unique_ptr<LogCore> core(new LogCore(dir, config));
+  core->open();
+  std::shared_ptr<LogCore> shared(core.release(), [](LogCore* c) {
+    std::string key = c->dir();
+    delete c;
+    std::lock_guard<std::mutex> g(gRegistryMu);
+    auto& r = registry();
+    auto it = r.find(key);
+    if (it != r.end() && it->second.expired()) r.erase(it);
+    gRegistryCv.notify_all();
+  });
+  reg[dir] = shared;
+  return shared;
+}
+
+LogCore::LogCore(std::string dir, const LogConfig& config)
+    : dir_(std::move(dir)), config_(config), counters_(std::make_shared<SharedCounters>()) {}
+
+LogCore::~LogCore() {
+  {
+    std::lock_guard<std::mutex> g(spareMu_);
+    stopping_ = true;
+  }
+  spareCv_.notify_all();
+  if (preparer_.joinable()) preparer_.join();
+  {
+    std::lock_guard<std::mutex> g(flushMu_);
+    flusherStop_ = true;
+  }
+  flushCv_.notify_all();
+  if (flusher_.joinable()) flusher_.join();
+  if (config_.flush != FlushPolicy::None && active_) {
+    try {
+      syncTo(end());
+    } catch (const StoreError&) {
+      // Close cannot report; the data stays in the page cache and the next open recovers it.
+    }
+  }
+  if (spare_) {
+    spare_.reset();
+    removeFile(spath(kSpareName));
+  }
+  segments_.clear();
+  closeFile(lockFd_);
+}
+
+void LogCore::open() {
+  lockFd_ = openFile(spath(kLockName), O_RDWR | O_CREAT);
+  if (flock(lockFd_, LOCK_EX | LOCK_NB) != 0) {
+    if (errno == EWOULDBLOCK)
+      throw StoreError("ERR_LOCKED", "log " + dir_ + " is open for writing in another process");
+    throwSystemError("cannot lock " + spath(kLockName), errno);
+  }
+  removeFile(spath(kSpareName));
+
+  std::vector<uint64_t> bases;
+  DIR* d = opendir(dir_.c_str());
+  if (!d) throwSystemError("cannot list " + dir_, errno);
+  while (struct dirent* e = readdir(d)) {
+    uint64_t base;
+    if (parseSegmentName(e->d_name, &base)) bases.push_back(base);
+  }
+  closedir(d);
+  std::sort(bases.begin(), bases.end());
+
+  if (bases.empty()) {
+    auto seg = Segment::createSpare(spath(kSpareName), config_.segmentBytes);
+    seg->activate(0, spath(Segment::fileName(0)));
+    syncDirectory(dir_);
+    segments_.emplace_back(seg.release());
+  } else {
+    for (uint64_t base : bases) segments_.emplace_back(Segment::openExisting(spath(Segment::fileName(base)), base));
+    for (size_t i = 0; i + 1 < segments_.size(); i++) {
+      Segment& s = *segments_[i];
+      uint64_t dataBytes = segments_[i + 1]->base() - s.base();
+      if (dataBytes + frame::kEndBytes > s.dataCapacity())
+        throw StoreError("ERR_CORRUPT",
+                         "segments " + s.name() + " and " + segments_[i + 1]->name() + " are not contiguous",
+                         static_cast<double>(s.base()));
+      uint64_t sealedBytes;
+      int64_t maxTs;
+      if (s.sealedInHeader(&sealedBytes, &maxTs) && sealedBytes == dataBytes) s.maxTimestamp.store(maxTs);
+      else scanSealed(s, dataBytes);
+    }
+    Segment& last = *segments_.back();
+    uint64_t ckBase, ckOffset;
+    int64_t ckTs;
+    if (readCheckpoint(&ckBase, &ckOffset, &ckTs) && ckBase == last.base() &&
+        ckOffset + frame::kEndBytes <= last.dataCapacity() && (ckOffset & 7) == 0)
+      recoverTail(last, ckOffset, ckTs);
+    else
+      recoverTail(last, 0, INT64_MIN);
+  }
+  active_ = segments_.back().get();
+  end_.store(active_->base() + writeOffset_);
+  recovery_.end = end_.load();
+  durable_.store(segments_.front()->base());
+  counters_->end = static_cast<double>(end_.load());
+  counters_->start = static_cast<double>(segments_.front()->base());
+  counters_->durable = static_cast<double>(durable_.load());
+  nextKick_ = end_.load() + config_.flushBytes;
+  preparer_ = std::thread([this] { preparerLoop(); });
+  if (config_.flush == FlushPolicy::Async) ensureFlusher();
+}
+
+void LogCore::scanSealed(Segment& seg, uint64_t dataBytes) {
+  const uint8_t* d = seg.data();
+  uint64_t off = 0;
+  int64_t maxTs = INT64_MIN;
+  while (off < dataBytes) {
+    uint32_t len = 0;
+    auto c = frame::check(d + off, dataBytes - off, &len);
+    if (c == frame::Check::Record || c == frame::Check::BadCrc) {
+      if (c == frame::Check::BadCrc) recovery_.corrupt.push_back({seg.name(), seg.base() + off, "checksum mismatch"});
+      else maxTs = std::max(maxTs, frame::load64(d + off + 8));
+      off += frame::frameBytes(len);
+      continue;
+    }
+    recovery_.corrupt.push_back({seg.name(), seg.base() + off,
+                                 "no record header; the rest of this sealed segment cannot be read"});
+    break;
+  }
+  seg.maxTimestamp.store(maxTs);
+}
+
+void LogCore::recoverTail(Segment& seg, uint64_t from, int64_t maxTs) {
+  uint8_t* d = seg.data();
+  const uint64_t limit = seg.dataCapacity() - frame::kEndBytes;
+  uint64_t off = from;
+  while (off < limit) {
+    uint32_t len = 0;
+    auto c = frame::check(d + off, limit - off, &len);
+    if (c == frame::Check::Record) {
+      maxTs = std::max(maxTs, frame::load64(d + off + 8));
+      off += frame::frameBytes(len);
+      continue;
+    }
+    if (c == frame::Check::BadCrc) {
+      // Damaged in the middle (a good frame follows): keep it, report it; reads of it fail.
+      uint64_t next = off + frame::frameBytes(len);
+      uint32_t len2;
+      if (next < limit && frame::check(d + next, limit - next, &len2) == frame::Check::Record) {
+        recovery_.corrupt.push_back({seg.name(), seg.base() + off, "checksum mismatch"});
+        off = next;
+        continue;
+      }
+    }
+    break;
+  }
+  // Everything after the last good frame is a torn tail (or an END marker whose next segment was
+  // lost): count it and zero it so a later crash cannot mistake it for data.
+  prefaultWrite(seg.data() - Segment::headerBytes(), seg.fileBytes());
+  uint64_t garbageEnd = endOfNonZero(d, off, seg.dataCapacity());
+  recovery_.truncatedBytes = garbageEnd - off;
+  if (garbageEnd > off) std::memset(d + off, 0, garbageEnd - off);
+  writeOffset_ = off;
+  seg.maxTimestamp.store(maxTs);
+}
+
+bool LogCore::readCheckpoint(uint64_t* segmentBase, uint64_t* offset, int64_t* maxTs) {
+  int fd = ::open(spath(kCheckpointName).c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  Checkpoint c{};
+  ssize_t n = pread(fd, &c, sizeof c, 0);
+  ::close(fd);
+  if (n != static_cast<ssize_t>(sizeof c) || c.magic != kCheckpointMagic ||
+      c.crc != crc32c(0, &c, offsetof(Checkpoint, crc)))
+    return false;
+  *segmentBase = c.segmentBase;
+  *offset = c.offset;
+  *maxTs = c.maxTimestamp;
+  return true;
+}
+
+void LogCore::writeCheckpoint(uint64_t segmentBase, uint64_t offset, int64_t maxTs) {
+  Checkpoint c{};
+  c.magic = kCheckpointMagic;
+  c.segmentBase = segmentBase;
+  c.offset = offset;
+  c.maxTimestamp = maxTs;
+  c.crc = crc32c(0, &c, offsetof(Checkpoint, crc));
+  // Best effort: a missing or stale checkpoint only makes the next recovery scan more.
+  int fd = ::open(spath(kCheckpointName).c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
+  if (fd < 0) return;
+  ssize_t n = pwrite(fd, &c, sizeof c, 0);
+  (void)n;
+  ::close(fd);
+}
+
+void LogCore::publish(uint64_t newEnd, uint64_t records) {
+  end_.store(newEnd, std::memory_order_release);
+  counters_->end = static_cast<double>(newEnd);
+  counters_->appendedRecords += static_cast<double>(records);
+  if (config_.flush == FlushPolicy::Async && newEnd >= nextKick_) {
+    nextKick_ = newEnd + config_.flushBytes;
+    {
+      std::lock_guard<std::mutex> g(flushMu_);
+      kicked_ = true;
+    }
+    flushCv_.notify_one();
+  }
+}
+
+uint64_t LogCore::append(const uint8_t* payload, uint32_t len, int64_t ts) {
+  if (len > config_.maxRecordBytes)
+    throw StoreError("ERR_RECORD_TOO_LARGE", "payload of " + std::to_string(len) + " bytes exceeds maxRecordBytes (" +
+                                                 std::to_string(config_.maxRecordBytes) + ")");
+  const uint32_t crc = frame::checksum(len, ts, payload);
+  const uint64_t bytes = frame::frameBytes(len);
+  std::lock_guard<std::mutex> g(appendMu_);
+  if (writeOffset_ + bytes + frame::kEndBytes > active_->dataCapacity()) roll();
+  Segment* s = active_;
+  frame::write(s->data() + writeOffset_, payload, len, ts, crc);
+  const uint64_t pos = s->base() + writeOffset_;
+  writeOffset_ += bytes;
+  if (ts > s->maxTimestamp.load(std::memory_order_relaxed)) s->maxTimestamp.store(ts, std::memory_order_relaxed);
+  publish(pos + bytes, 1);
+  return pos;
+}
+
+uint64_t LogCore::appendBatch(const BatchItem* items, size_t count, int64_t ts) {
+  std::lock_guard<std::mutex> g(appendMu_);
+  uint64_t first = active_->base() + writeOffset_;
+  size_t done = 0;
+  try {
+    for (; done < count; done++) {
+      const BatchItem& it = items[done];
+      const uint64_t bytes = frame::frameBytes(it.len);
+      if (writeOffset_ + bytes + frame::kEndBytes > active_->dataCapacity()) {
+        roll();
+        if (done == 0) first = active_->base();
+      }
+      frame::write(active_->data() + writeOffset_, it.data, it.len, ts, it.crc);
+      writeOffset_ += bytes;
+    }
+  } catch (...) {
+    if (done > 0) publish(active_->base() + writeOffset_, done);
+    throw;
+  }
+  Segment* s = active_;
+  if (count && ts > s->maxTimestamp.load(std::memory_order_relaxed)) s->maxTimestamp.store(ts, std::memory_order_relaxed);
+  publish(s->base() + writeOffset_, count);
+  return first;
+}
+
+void LogCore::roll() {
+  std::unique_ptr<Segment> spare = takeSpare();
+  const uint64_t newBase = active_->base() + writeOffset_;
+  try {
+    spare->activate(newBase, spath(Segment::fileName(newBase)));
+  } catch (...) {
+    wantSpare();
+    throw;
+  }
+  // Only now, with the spare renamed, may the preparer create the next one under the spare name.
+  wantSpare();
+  active_->seal(writeOffset_, active_->maxTimestamp.load());
+  std::shared_ptr<Segment> next(spare.release());
+  {
+    std::lock_guard<std::mutex> g(listMu_);
+    segments_.push_back(next);
+    dirDirty_ = true;
+  }
+  active_ = next.get();
+  writeOffset_ = 0;
+}
+
+std::unique_ptr<Segment> LogCore::takeSpare() {
+  std::unique_lock<std::mutex> lk(spareMu_);
+  spareCv_.wait(lk, [this] { return !preparing_ && (spare_ || !spareWanted_ || stopping_); });
+  std::unique_ptr<Segment> s = std::move(spare_);
+  // The preparer failed (e.g. ENOSPC) or has not run: create here, reporting the error.
+  if (!s) s = Segment::createSpare(spath(kSpareName), config_.segmentBytes);
+  return s;
+}
+
+void LogCore::wantSpare() {
+  {
+    std::lock_guard<std::mutex> g(spareMu_);
+    spareWanted_ = true;
+  }
+  spareCv_.notify_all();
+}
+
+void LogCore::preparerLoop() {
+  std::unique_lock<std::mutex> lk(spareMu_);
+  for (;;) {
+    spareCv_.wait(lk, [this] { return stopping_ || (spareWanted_ && !spare_); });
+    if (stopping_) return;
+    preparing_ = true;
+    spareWanted_ = false;
+    lk.unlock();
+    std::unique_ptr<Segment> s;
+    try {
+      s = Segment::createSpare(spath(kSpareName), config_.segmentBytes);
+    } catch (const StoreError&) {
+      // The roll that needs it will try again and report the error to its caller.
+    }
+    lk.lock();
+    preparing_ = false;
+    spare_ = std::move(s);
+    spareCv_.notify_all();
+  }
+}
+
+std::shared_ptr<Segment> LogCore::locate(uint64_t pos, uint64_t* offset, uint32_t* len, int64_t* ts, uint64_t* next) {
+  std::shared_ptr<Segment> seg;
+  uint64_t segEnd;
+  {
+    std::lock_guard<std::mutex> g(listMu_);
+    const uint64_t e = end_.load(std::memory_order_acquire);
+    if (pos < segments_.front()->base() || pos >= e)
+      throw StoreError("ERR_OUT_OF_RANGE",
+                       "position " + std::to_string(pos) + " is outside the log [" +
+                           std::to_string(segments_.front()->base()) + ", " + std::to_string(e) + ")",
+                       static_cast<double>(pos));
+    auto it = std::upper_bound(segments_.begin(), segments_.end(), pos,
+                               [](uint64_t p, const std::shared_ptr<Segment>& s) { return p < s->base(); });
+    --it;
+    seg = *it;
+    segEnd = (it + 1 != segments_.end()) ? (*(it + 1))->base() : e;
+  }
+  const uint64_t off = pos - seg->base();
+  uint32_t l = 0;
+  auto c = frame::check(seg->data() + off, segEnd - pos, &l);
+  if (c == frame::Check::BadCrc)
+    throw StoreError("ERR_CORRUPT", "record at position " + std::to_string(pos) + " fails its checksum",
+                     static_cast<double>(pos));
+  if (c != frame::Check::Record || (pos & 7))
+    throw StoreError("ERR_OUT_OF_RANGE", "position " + std::to_string(pos) + " is not the start of a record",
+                     static_cast<double>(pos));
+  *offset = off;
+  *len = l;
+  *ts = frame::load64(seg->data() + off + 8);
+  *next = pos + frame::frameBytes(l);
+  return seg;
+}
+
+uint64_t LogCore::collect(uint64_t pos, uint64_t maxBytes, uint64_t maxRecords, std::vector<ReadSpan>& spans) {
+  uint64_t total = 0, records = 0;
+  for (;;) {
+    std::shared_ptr<Segment> seg;
+    uint64_t segEnd;
+    {
+      std::lock_guard<std::mutex> g(listMu_);
+      const uint64_t e = end_.load(std::memory_order_acquire);
+      if (records == 0 && (pos < segments_.front()->base() || pos > e))
+        throw StoreError("ERR_OUT_OF_RANGE",
+                         "position " + std::to_string(pos) + " is outside the log [" +
+                             std::to_string(segments_.front()->base()) + ", " + std::to_string(e) + "]",
+                         static_cast<double>(pos));
+      if (pos >= e) return pos;
+      auto it = std::upper_bound(segments_.begin(), segments_.end(), pos,
+                                 [](uint64_t p, const std::shared_ptr<Segment>& s) { return p < s->base(); });
+      if (it == segments_.begin()) return pos;  // retention removed it meanwhile
+      --it;
+      seg = *it;
+      segEnd = (it + 1 != segments_.end()) ? (*(it + 1))->base() : e;
+    }
+    const uint64_t startOff = pos - seg->base();
+    uint64_t off = startOff;
+    const uint8_t* d = seg->data();
+    bool stop = false;
+    while (pos < segEnd && records < maxRecords) {
+      uint32_t len = 0;
+      auto c = frame::check(d + off, segEnd - pos, &len);
+      if (c != frame::Check::Record || (pos & 7)) {
+        if (records == 0) {
+          if (c == frame::Check::BadCrc)
+            throw StoreError("ERR_CORRUPT", "record at position " + std::to_string(pos) + " fails its checksum",
+                             static_cast<double>(pos));
+          throw StoreError("ERR_OUT_OF_RANGE", "position " + std::to_string(pos) + " is not the start of a record",
+                           static_cast<double>(pos));
+        }
+        stop = true;  // the caller's next batch starts here and reports it
+        break;
+      }
+      const uint64_t bytes = frame::frameBytes(len);
+      if (records > 0 && total + bytes > maxBytes) {
+        stop = true;
+        break;
+      }
+      total += bytes;
+      records++;
+      off += bytes;
+      pos += bytes;
+    }
+    if (off > startOff) spans.push_back({seg, startOff, off - startOff});
+    if (stop || records >= maxRecords) return pos;
+  }
+}
+
+uint64_t LogCore::start() {
+  std::lock_guard<std::mutex> g(listMu_);
+  return segments_.front()->base();
+}
+
+size_t LogCore::segmentCount() {
+  std::lock_guard<std::mutex> g(listMu_);
+  return segments_.size();
+}
+
+void LogCore::syncTo(uint64_t want) {
+  std::lock_guard<std::mutex> g(syncMu_);
+  const uint64_t from = durable_.load();
+  if (from >= want) return;
+  const uint64_t target = end_.load(std::memory_order_acquire);
+  struct Work {
+    std::shared_ptr<Segment> seg;
+    uint64_t fileFrom, fileTo;
+  };
+  std::vector<Work> work;
+  bool dirty;
+  {
+    std::lock_guard<std::mutex> g2(listMu_);
+    for (size_t i = 0; i < segments_.size(); i++) {
+      const auto& s = segments_[i];
+      const bool sealed = i + 1 < segments_.size();
+      const uint64_t segEnd = sealed ? segments_[i + 1]->base() : target;
+      if (segEnd < from) continue;  // synced before (a sealed one ending at `from` may still lack its END marker)
+      // A segment created since the last sync also needs its header (and, when sealed, END marker).
+      const uint64_t h = Segment::headerBytes();
+      uint64_t fileFrom = s->base() >= from ? 0 : h + (from - s->base());
+      uint64_t fileTo = h + (std::min(segEnd, target) - s->base()) + (sealed ? frame::kEndBytes : 0);
+      if (sealed) fileFrom = 0;  // its header was rewritten when it was sealed
+      work.push_back({s, fileFrom, std::min(fileTo, s->fileBytes())});
+    }
+    dirty = dirDirty_;
+    dirDirty_ = false;
+  }
+  try {
+    for (auto& w : work) syncRange(w.seg->data() - Segment::headerBytes(), w.fileFrom, w.fileTo, w.seg->path());
+    if (dirty) syncDirectory(dir_);
+  } catch (...) {
+    if (dirty) {
+      std::lock_guard<std::mutex> g2(listMu_);
+      dirDirty_ = true;
+    }
+    throw;
+  }
+  durable_.store(target, std::memory_order_release);
+  counters_->durable = static_cast<double>(target);
+  if (!work.empty()) {
+    const auto& last = work.back().seg;
+    if (target >= last->base()) writeCheckpoint(last->base(), target - last->base(), last->maxTimestamp.load());
+  }
+}
+
+void LogCore::flushSync() { syncTo(end()); }
+
+void LogCore::ensureFlusher() {
+  std::lock_guard<std::mutex> g(flushMu_);
+  if (!flusher_.joinable() && !flusherStop_) flusher_ = std::thread([this] { flusherLoop(); });
+}
+
+void LogCore::requestDurable(uint64_t position) {
+  ensureFlusher();
+  {
+    std::lock_guard<std::mutex> g(flushMu_);
+    if (position > requested_) requested_ = position;
+  }
+  flushCv_.notify_one();
+}
+
+void LogCore::addListener(DurableListener* l) {
+  std::lock_guard<std::mutex> g(flushMu_);
+  listeners_.push_back(l);
+}
+
+void LogCore::removeListener(DurableListener* l) {
+  std::lock_guard<std::mutex> g(flushMu_);
+  listeners_.erase(std::remove(listeners_.begin(), listeners_.end(), l), listeners_.end());
+}
+
+void LogCore::flusherLoop() {
+  std::unique_lock<std::mutex> lk(flushMu_);
+  const bool async = config_.flush == FlushPolicy::Async;
+  while (!flusherStop_) {
+    auto ready = [this] { return flusherStop_ || kicked_ || requested_ > durable_.load(); };
+    if (async) flushCv_.wait_for(lk, std::chrono::milliseconds(config_.flushIntervalMs), ready);
+    else flushCv_.wait(lk, ready);
+    if (flusherStop_) break;
+    uint64_t want = async ? end() : requested_;
+    if (requested_ > want) want = requested_;
+    kicked_ = false;
+    lk.unlock();
+    std::string error;
+    bool failed = false;
+    try {
+      syncTo(want);
+    } catch (const StoreError& e) {
+      error = e.what();
+      failed = true;
+    }
+    lk.lock();
+    const uint64_t d = durable_.load();
+    if (failed) requested_ = d;  // the waiting callers are told of the failure; do not spin on it
+    for (auto* l : listeners_) l->onDurable(d, failed ? &error : nullptr);
+  }
+}
+
+uint64_t LogCore::applyRetention(int64_t now, int64_t maxAgeMs, int64_t maxBytes) {
+  std::lock_guard<std::mutex> g(appendMu_);
+  std::lock_guard<std::mutex> g2(listMu_);
+  const uint64_t e = end_.load();
+  uint64_t deleted = 0;
+  while (segments_.size() > 1) {
+    const auto& s = segments_.front();
+    const bool expired = maxAgeMs >= 0 && s->maxTimestamp.load() < now - maxAgeMs;
+    const bool tooBig = maxBytes >= 0 && e - s->base() > static_cast<uint64_t>(maxBytes);
+    if (!expired && !tooBig) break;
+    s->markDeleted();
+    segments_.erase(segments_.begin());
+    deleted++;
+  }
+  counters_->start = static_cast<double>(segments_.front()->base());
+  return deleted;
+}
+
+}  // namespace mqlab

@@ -1,0 +1,161 @@
+// LogCore: one commit log directory, shared by every thread of the process that opens it.
+//
+// Threads and locks:
+//  - appendMu_ serialises appends and rolls (a record is framed and checksummed before taking it,
+//    so the critical section is the copy into the mapping);
+//  - listMu_ guards the segment list; readers take it only to find a segment and copy its
+//    shared_ptr, so retention or a roll never unmaps memory a reader is copying from;
+//  - end_ is published with release after a frame is complete; readers load it with acquire and
+//    never look past it;
+//  - a preparer thread keeps one spare segment created, preallocated and prefaulted, so a roll is a
+//    header write and a rename; a flusher thread (started on first need) does group commit.
+#pragma once
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "segment.h"
+
+namespace mqlab {
+
+enum class FlushPolicy { None = 0, Async = 1, Sync = 2 };
+
+struct LogConfig {
+  uint64_t segmentBytes = 64ull << 20;
+  uint32_t maxRecordBytes = 4u << 20;
+  FlushPolicy flush = FlushPolicy::None;
+  uint32_t flushIntervalMs = 1000;
+  uint64_t flushBytes = 16ull << 20;
+};
+
+struct CorruptFrame {
+  std::string segment;
+  uint64_t position;
+  std::string reason;
+};
+
+struct RecoveryInfo {
+  uint64_t end = 0;
+  uint64_t truncatedBytes = 0;
+  std::vector<CorruptFrame> corrupt;
+};
+
+// Counters JS reads straight from memory (a Float64Array over this block), so `endPosition`
+// needs no native call. Written only by the log; doubles hold positions exactly below 2^53.
+struct SharedCounters {
+  double end = 0;
+  double start = 0;
+  double durable = 0;
+  double appendedRecords = 0;
+};
+
+class DurableListener {
+ public:
+  virtual ~DurableListener() = default;
+  // Called on the flusher thread after a sync; `error` is null on success.
+  virtual void onDurable(uint64_t durable, const std::string* error) = 0;
+};
+
+struct ReadSpan {
+  std::shared_ptr<Segment> segment;
+  uint64_t offset;  // data offset of the first frame
+  uint64_t bytes;   // whole frames
+};
+
+struct BatchItem {
+  const uint8_t* data;
+  uint32_t len;
+  uint32_t crc;
+};
+
+class LogCore {
+ public:
+  // Opens the log at `dir` (a real path), or returns the one this process already has open there.
+  static std::shared_ptr<LogCore> acquire(const std::string& dir, const LogConfig& config);
+  ~LogCore();
+
+  uint64_t append(const uint8_t* payload, uint32_t len, int64_t timestamp);
+  uint64_t appendBatch(const BatchItem* items, size_t count, int64_t timestamp);
+
+  // Checks that a record starts at `position` and returns its segment (kept alive by the caller).
+  std::shared_ptr<Segment> locate(uint64_t position, uint64_t* offset, uint32_t* len, int64_t* ts, uint64_t* next);
+  // Whole, checksum-verified frames from `position`; returns the position after the last one.
+  uint64_t collect(uint64_t position, uint64_t maxBytes, uint64_t maxRecords, std::vector<ReadSpan>& spans);
+
+  // Blocks until everything appended before the call is durable.
+  void flushSync();
+  // Asks the flusher thread to make `position` durable; listeners hear when it is.
+  void requestDurable(uint64_t position);
+  void addListener(DurableListener* l);
+  void removeListener(DurableListener* l);
+
+  uint64_t applyRetention(int64_t now, int64_t maxAgeMs, int64_t maxBytes);
+
+  uint64_t end() const { return end_.load(std::memory_order_acquire); }
+  uint64_t start();
+  uint64_t durable() const { return durable_.load(std::memory_order_acquire); }
+  const RecoveryInfo& recovery() const { return recovery_; }
+  const LogConfig& config() const { return config_; }
+  const std::string& dir() const { return dir_; }
+  std::shared_ptr<SharedCounters> counters() const { return counters_; }
+  size_t segmentCount();
+
+ private:
+  LogCore(std::string dir, const LogConfig& config);
+  void open();
+  void recoverTail(Segment& seg, uint64_t fromOffset, int64_t maxTs);
+  void scanSealed(Segment& seg, uint64_t dataBytes);
+  void roll();
+  std::unique_ptr<Segment> takeSpare();
+  void wantSpare();
+  void preparerLoop();
+  void flusherLoop();
+  void ensureFlusher();
+  void syncTo(uint64_t want);
+  void writeCheckpoint(uint64_t segmentBase, uint64_t offset, int64_t maxTs);
+  bool readCheckpoint(uint64_t* segmentBase, uint64_t* offset, int64_t* maxTs);
+  void publish(uint64_t newEnd, uint64_t records);
+  std::string spath(const std::string& name) const { return dir_ + "/" + name; }
+
+  const std::string dir_;
+  const LogConfig config_;
+  int lockFd_ = -1;
+  RecoveryInfo recovery_;
+  std::shared_ptr<SharedCounters> counters_;
+
+  std::mutex appendMu_;
+  Segment* active_ = nullptr;  // owned by segments_
+  uint64_t writeOffset_ = 0;   // data offset of the next frame in active_
+  uint64_t nextKick_ = 0;      // async policy: end position that wakes the flusher
+  std::atomic<uint64_t> end_{0};
+
+  std::mutex listMu_;
+  std::vector<std::shared_ptr<Segment>> segments_;
+  bool dirDirty_ = false;
+
+  std::mutex spareMu_;
+  std::condition_variable spareCv_;
+  std::unique_ptr<Segment> spare_;
+  bool spareWanted_ = true;
+  bool preparing_ = false;
+  bool stopping_ = false;
+  std::thread preparer_;
+
+  std::mutex syncMu_;  // one sync at a time; later callers find their data already durable
+  std::atomic<uint64_t> durable_{0};
+
+  std::mutex flushMu_;
+  std::condition_variable flushCv_;
+  uint64_t requested_ = 0;
+  bool kicked_ = false;
+  bool flusherStop_ = false;
+  std::thread flusher_;
+  std::vector<DurableListener*> listeners_;  // guarded by flushMu_
+};
+
+}  // namespace mqlab

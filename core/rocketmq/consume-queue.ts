@@ -1,0 +1,105 @@
+import type { IndexFileLike } from './storage';
+
+/**
+ * One ConsumeQueue: the index of one (topic, queueId) into the CommitLog. Entry n is the message
+ * at queue offset n. Each entry is 20 bytes, big endian as in RocketMQ:
+ *
+ *   ┌──────────────────────┬─────────────┬──────────────────────┐
+ *   │ CommitLog offset (8) │ size (4)    │ tag hash code (8)    │
+ *   └──────────────────────┴─────────────┴──────────────────────┘
+ *
+ * The dispatcher stages entries and appends them in one call per round (`commitStaged`);
+ * consumers see only committed entries (`maxOffset`).
+ */
+export const CQ_UNIT_SIZE = 20;
+const STAGE_ENTRIES = 512;
+
+export function writeInt64BE(buf: Buffer, off: number, value: number): void {
+  const hi = Math.floor(value / 4294967296);
+  buf.writeInt32BE(hi, off);
+  buf.writeUInt32BE(value - hi * 4294967296, off + 4);
+}
+
+export function readInt64BE(buf: Buffer, off: number): number {
+  return buf.readInt32BE(off) * 4294967296 + buf.readUInt32BE(off + 4);
+}
+
+export interface CqEntry {
+  position: number;
+  size: number;
+  tagsCode: number;
+}
+
+export class ConsumeQueue {
+  private stage = Buffer.allocUnsafe(STAGE_ENTRIES * CQ_UNIT_SIZE);
+  private staged = 0;
+  /** Long-polling pull requests waiting for the next entry. */
+  waiters: Array<() => void> = [];
+  /** Queue offset the next message put into this queue gets (assigned at put, before dispatch). */
+  nextOffset = 0;
+
+  constructor(readonly topic: string, readonly queueId: number, readonly file: IndexFileLike) {}
+
+  /** Next queue offset a consumer can read up to (exclusive). */
+  get maxOffset(): number {
+    return this.file.count;
+  }
+
+  /** Entries dispatched, including staged ones not yet visible. */
+  get dispatchedCount(): number {
+    return this.file.count + this.staged;
+  }
+
+  get minOffset(): number {
+    return 0;
+  }
+
+  stageEntry(position: number, size: number, tagsCode: number): void {
+    if (this.staged === STAGE_ENTRIES) this.commitStaged();
+    const off = this.staged * CQ_UNIT_SIZE;
+    writeInt64BE(this.stage, off, position);
+    this.stage.writeInt32BE(size, off + 8);
+    writeInt64BE(this.stage, off + 12, tagsCode);
+    this.staged++;
+  }
+
+  get hasStaged(): boolean {
+    return this.staged > 0;
+  }
+
+  commitStaged(): void {
+    if (this.staged === 0) return;
+    this.file.appendMany(this.stage.subarray(0, this.staged * CQ_UNIT_SIZE));
+    this.staged = 0;
+  }
+
+  /** Wakes the pull requests waiting on this queue. */
+  notifyArrival(): void {
+    if (this.waiters.length === 0) return;
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+
+  entry(offset: number): CqEntry {
+    const b = this.file.read(offset);
+    return { position: readInt64BE(b, 0), size: b.readInt32BE(8), tagsCode: readInt64BE(b, 12) };
+  }
+
+  /** Raw entries from `offset`, at most `count` (fewer at the end). */
+  entries(offset: number, count: number): Buffer {
+    const n = Math.min(count, this.maxOffset - offset);
+    if (n <= 0) return Buffer.alloc(0);
+    return this.file.readRange(offset, n);
+  }
+
+  truncate(count: number): void {
+    this.staged = 0;
+    this.file.truncate(count);
+  }
+
+  close(): void {
+    this.commitStaged();
+    this.file.close();
+  }
+}

@@ -1,0 +1,421 @@
+import { allocateAveragely } from './allocate';
+import type { BrokerApi, ConsumeFromWhere, MessageModel, PullResult } from './broker-api';
+import { clientIdOf, defaultInstanceName, MQClient } from './client';
+import { DEFAULT_MAX_RECONSUME_TIMES, PROPERTY_RETRY_TOPIC, isRetryTopic, retryTopicOf } from './constants';
+import { RocketErrors } from './errors';
+import { mqKey, type MessageExt, type MessageQueue } from './message';
+import { defaultOffsetStoreDir, LocalFileOffsetStore, RemoteBrokerOffsetStore, type OffsetStore } from './offset-store';
+import { parseSubscription, tagMatches, type SubscriptionData } from './subscription';
+import type { Transport } from './transport';
+import { checkGroup } from './validators';
+
+export type ConsumeConcurrentlyStatus = 'CONSUME_SUCCESS' | 'RECONSUME_LATER';
+export type ConsumeOrderlyStatus = 'SUCCESS' | 'SUSPEND_CURRENT_QUEUE_A_MOMENT';
+
+export interface ConsumeConcurrentlyContext {
+  messageQueue: MessageQueue;
+  /** Delay level of the retry when the listener returns RECONSUME_LATER; 0 = 3 + reconsumeTimes. */
+  delayLevelWhenNextConsume: number;
+  /** Messages up to this index (in the list) succeeded even when RECONSUME_LATER is returned. */
+  ackIndex: number;
+}
+
+export interface ConsumeOrderlyContext {
+  messageQueue: MessageQueue;
+  /** ms to wait before the same message is delivered again after SUSPEND_CURRENT_QUEUE_A_MOMENT. */
+  suspendCurrentQueueTimeMillis: number;
+}
+
+export type MessageListenerConcurrently = (msgs: MessageExt[], ctx: ConsumeConcurrentlyContext) => ConsumeConcurrentlyStatus | Promise<ConsumeConcurrentlyStatus>;
+export type MessageListenerOrderly = (msgs: MessageExt[], ctx: ConsumeOrderlyContext) => ConsumeOrderlyStatus | Promise<ConsumeOrderlyStatus>;
+
+export interface PushConsumerOptions {
+  /** Consumer group. */
+  group: string;
+  transport: Transport;
+  messageModel?: MessageModel;
+  /** Where a group with no stored offset starts. Default CONSUME_FROM_LAST_OFFSET. */
+  consumeFromWhere?: ConsumeFromWhere;
+  /** CONSUME_FROM_TIMESTAMP: ms since epoch. Default: half an hour before start. */
+  consumeTimestamp?: number;
+  /** RECONSUME_LATER this many times, then the DLQ. Default 16 (orderly: unlimited unless set). */
+  maxReconsumeTimes?: number;
+  /** Messages per pull. Default 32. */
+  pullBatchSize?: number;
+  /** Messages per listener call. Default 1. */
+  consumeMessageBatchMaxSize?: number;
+  /** Identifies this instance (clientId = 127.0.0.1@instanceName); BROADCASTING offsets are kept per instance. */
+  instanceName?: string;
+  /** BROADCASTING offsets directory. Default ~/.mqlab_rocketmq_offsets. */
+  offsetStoreDir?: string;
+  suspendCurrentQueueTimeMillis?: number;
+  /** Long-poll wait of one pull (ms). Default 1000. */
+  pollTimeoutMs?: number;
+  /** Periodic rebalance (ms); joins and leaves also trigger one at once. Default 1000. */
+  rebalanceIntervalMs?: number;
+  /** Heartbeat to every broker (ms). Default 30000. */
+  heartbeatIntervalMs?: number;
+  clock?: () => number;
+}
+
+interface ProcessQueue {
+  mq: MessageQueue;
+  broker: BrokerApi;
+  sub: SubscriptionData;
+  nextOffset: number;
+  dropped: boolean;
+  /** Settles when the batch being consumed is done and its offset stored. */
+  busy: Promise<void> | undefined;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * RocketMQ's DefaultMQPushConsumer on long-polling pulls. CLUSTERING: the group's queues are
+ * allocated across its members (AllocateMessageQueueAveragely), offsets live on the broker, a
+ * join or leave rebalances, and a queue changes owner only after the old owner stored its
+ * offset (broker queue locks). BROADCASTING: every instance consumes every queue with its own
+ * offsets in a local file. Each queue is consumed in order, one listener call at a time.
+ */
+export class PushConsumer {
+  readonly group: string;
+  readonly clientId: string;
+  readonly messageModel: MessageModel;
+  readonly client: MQClient;
+  private readonly opts: PushConsumerOptions;
+  private readonly subscriptions = new Map<string, SubscriptionData>();
+  private readonly processQueues = new Map<string, ProcessQueue>();
+  private readonly offsetStore: OffsetStore;
+  private listener: MessageListenerConcurrently | undefined;
+  private orderlyListener: MessageListenerOrderly | undefined;
+  private running = false;
+  private crashed = false;
+  private rebalancing: Promise<void> | undefined;
+  private rebalanceAgain = false;
+  private lockPending = false;
+  private timers: NodeJS.Timeout[] = [];
+  private groupVersion = -1;
+  private startTimestamp = 0;
+
+  constructor(options: PushConsumerOptions) {
+    this.opts = options;
+    this.group = checkGroup(options.group);
+    this.messageModel = options.messageModel ?? 'CLUSTERING';
+    if (this.messageModel !== 'CLUSTERING' && this.messageModel !== 'BROADCASTING') throw RocketErrors.invalid('messageModel', 'CLUSTERING or BROADCASTING');
+    this.client = new MQClient(options.transport);
+    this.clientId = clientIdOf(options.instanceName ?? defaultInstanceName());
+    this.offsetStore = this.messageModel === 'CLUSTERING'
+      ? new RemoteBrokerOffsetStore(this.client, this.group)
+      : new LocalFileOffsetStore(options.offsetStoreDir ?? defaultOffsetStoreDir(), this.clientId, this.group);
+  }
+
+  /** Subscribes `topic` with a tag expression (`*`, `TagA || TagB`). */
+  subscribe(topic: string, subExpression = '*'): void {
+    this.subscriptions.set(topic, parseSubscription(topic, subExpression));
+  }
+
+  registerMessageListener(listener: MessageListenerConcurrently): void {
+    this.listener = listener;
+    this.orderlyListener = undefined;
+  }
+
+  registerMessageListenerOrderly(listener: MessageListenerOrderly): void {
+    this.orderlyListener = listener;
+    this.listener = undefined;
+  }
+
+  get isRunning(): boolean {
+    return this.running;
+  }
+
+  /** Queues this instance consumes now. */
+  allocatedQueues(): MessageQueue[] {
+    return [...this.processQueues.values()].map((pq) => ({ ...pq.mq }));
+  }
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    if (!this.listener && !this.orderlyListener) throw RocketErrors.invalid('message listener', 'registered before start()');
+    if (this.subscriptions.size === 0) throw RocketErrors.invalid('subscription', 'set with subscribe() before start()');
+    const clock = this.opts.clock ?? Date.now;
+    this.startTimestamp = clock();
+    for (const topic of this.subscriptions.keys()) await this.client.route(topic, true);
+    this.running = true;
+    await this.sendHeartbeat();
+    if (this.messageModel === 'CLUSTERING') {
+      const retry = retryTopicOf(this.group);
+      this.subscriptions.set(retry, parseSubscription(retry, '*'));
+      await this.client.route(retry, true);
+    }
+    await this.rebalance();
+    const every = (ms: number, f: () => unknown) => {
+      const t = setInterval(() => {
+        if (this.running) Promise.resolve(f()).catch(() => undefined);
+      }, ms);
+      t.unref();
+      this.timers.push(t);
+    };
+    every(this.opts.rebalanceIntervalMs ?? 1000, () => this.rebalance(true));
+    every(this.opts.heartbeatIntervalMs ?? 30_000, () => this.sendHeartbeat());
+    if (this.messageModel === 'CLUSTERING') void this.watchGroup();
+  }
+
+  /** Tells every broker of the subscribed topics that this instance is alive. */
+  async sendHeartbeat(): Promise<void> {
+    if (!this.running) return;
+    const hb = {
+      clientId: this.clientId,
+      group: this.group,
+      messageModel: this.messageModel,
+      subscriptions: [...this.subscriptions.values()].map((s) => ({ topic: s.topic, subString: s.subString })),
+    };
+    for (const b of await this.allBrokers()) await b.heartbeat(hb);
+  }
+
+  private async allBrokers(): Promise<BrokerApi[]> {
+    const seen = new Map<BrokerApi, true>();
+    for (const topic of this.subscriptions.keys()) {
+      try {
+        for (const b of await this.client.brokersOf(topic)) seen.set(b, true);
+      } catch {
+        // A topic without route now (its brokers expired) has no broker to tell.
+      }
+    }
+    return [...seen.keys()];
+  }
+
+  /** Long-polls the group's member list; a change (join, leave, expiry) triggers a rebalance. */
+  private async watchGroup(): Promise<void> {
+    while (this.running) {
+      try {
+        const [b] = await this.client.brokersOf([...this.subscriptions.keys()][0]!);
+        if (!b) throw RocketErrors.brokerNotFound('any');
+        const m = await b.waitConsumerIdsChanged(this.group, this.groupVersion, 1000);
+        if (!this.running) return;
+        if (m.version !== this.groupVersion) {
+          this.groupVersion = m.version;
+          await this.rebalance(true);
+        }
+      } catch {
+        if (this.running) await sleep(200);
+      }
+    }
+  }
+
+  /** Recomputes which queues this instance owns, releasing and taking queues as needed. */
+  async rebalance(refreshRoutes = false): Promise<void> {
+    if (!this.running) return;
+    if (this.rebalancing) {
+      this.rebalanceAgain = true;
+      return this.rebalancing;
+    }
+    this.rebalancing = (async () => {
+      do {
+        this.rebalanceAgain = false;
+        await this.rebalanceOnce(refreshRoutes);
+      } while (this.rebalanceAgain && this.running);
+    })().finally(() => {
+      this.rebalancing = undefined;
+    });
+    return this.rebalancing;
+  }
+
+  private async rebalanceOnce(refreshRoutes: boolean): Promise<void> {
+    const desired = new Map<string, MessageQueue>();
+    for (const topic of this.subscriptions.keys()) {
+      let mqs: MessageQueue[];
+      try {
+        mqs = (await this.client.route(topic, refreshRoutes)).readQueues;
+      } catch {
+        continue; // no route (yet, or its brokers are gone): nothing to own for this topic
+      }
+      let mine = mqs;
+      if (this.messageModel === 'CLUSTERING') {
+        const [b] = await this.client.brokersOf(topic);
+        if (!b) continue;
+        const cids = await b.getConsumerIdList(this.group);
+        if (!cids.includes(this.clientId)) {
+          await this.sendHeartbeat();
+          cids.push(this.clientId);
+          cids.sort();
+        }
+        mine = allocateAveragely(this.clientId, mqs, cids);
+      }
+      for (const mq of mine) desired.set(mqKey(mq), mq);
+    }
+    for (const [k, pq] of [...this.processQueues]) if (!desired.has(k)) await this.release(pq);
+    this.lockPending = false;
+    for (const [k, mq] of desired) {
+      if (this.processQueues.has(k) || !this.running) continue;
+      const broker = await this.client.brokerFor(mq);
+      if (this.messageModel === 'CLUSTERING') {
+        const locked = await broker.lockBatchMQ(this.group, this.clientId, [{ topic: mq.topic, queueId: mq.queueId }]);
+        if (locked.length === 0) {
+          this.lockPending = true; // the previous owner has not let go yet
+          continue;
+        }
+      }
+      const offset = await this.computePullFromWhere(mq, broker);
+      const pq: ProcessQueue = { mq, broker, sub: this.subscriptions.get(mq.topic)!, nextOffset: offset, dropped: false, busy: undefined };
+      this.processQueues.set(k, pq);
+      void this.pullLoop(pq);
+    }
+    if (this.lockPending && this.running) {
+      const t = setTimeout(() => void this.rebalance().catch(() => undefined), 20);
+      t.unref();
+    }
+  }
+
+  private async computePullFromWhere(mq: MessageQueue, broker: BrokerApi): Promise<number> {
+    const stored = await this.offsetStore.read(mq);
+    if (stored >= 0) return stored;
+    switch (this.opts.consumeFromWhere ?? 'CONSUME_FROM_LAST_OFFSET') {
+      case 'CONSUME_FROM_FIRST_OFFSET':
+        return broker.getMinOffset(mq.topic, mq.queueId);
+      case 'CONSUME_FROM_TIMESTAMP':
+        if (isRetryTopic(mq.topic)) return broker.getMaxOffset(mq.topic, mq.queueId);
+        return broker.searchOffset(mq.topic, mq.queueId, this.opts.consumeTimestamp ?? this.startTimestamp - 30 * 60_000);
+      default:
+        return isRetryTopic(mq.topic) ? 0 : broker.getMaxOffset(mq.topic, mq.queueId);
+    }
+  }
+
+  private async release(pq: ProcessQueue, commit = true): Promise<void> {
+    pq.dropped = true;
+    this.processQueues.delete(mqKey(pq.mq));
+    if (pq.busy) await pq.busy.catch(() => undefined);
+    if (!commit) return;
+    await this.offsetStore.persist().catch(() => undefined);
+    if (this.messageModel === 'CLUSTERING') {
+      await Promise.resolve(pq.broker.unlockBatchMQ(this.group, this.clientId, [{ topic: pq.mq.topic, queueId: pq.mq.queueId }])).catch(() => undefined);
+    }
+  }
+
+  private async pullLoop(pq: ProcessQueue): Promise<void> {
+    const batch = this.opts.pullBatchSize ?? 32;
+    const pollMs = this.opts.pollTimeoutMs ?? 1000;
+    while (!pq.dropped && this.running) {
+      let res: PullResult;
+      try {
+        res = await pq.broker.pullMessage({
+          group: this.group, topic: pq.mq.topic, queueId: pq.mq.queueId, queueOffset: pq.nextOffset, maxMsgNums: batch,
+          subExpression: pq.sub.subString, suspendMs: pollMs,
+        });
+      } catch {
+        if (pq.dropped || !this.running) return;
+        await sleep(100); // broker unavailable: the next rebalance moves on if it is gone
+        continue;
+      }
+      if (pq.dropped || !this.running) return;
+      if (res.pullStatus === 'FOUND') {
+        let done!: () => void;
+        pq.busy = new Promise<void>((r) => (done = r));
+        try {
+          await this.consumeBatch(pq, res);
+        } finally {
+          pq.busy = undefined;
+          done();
+        }
+      } else if (res.pullStatus !== 'NO_NEW_MSG') {
+        pq.nextOffset = res.nextBeginOffset;
+        await this.offsetStore.update(pq.mq, pq.nextOffset).catch(() => undefined);
+      }
+    }
+  }
+
+  /** Consumes one pulled batch in order; stores the offset after each listener call. */
+  private async consumeBatch(pq: ProcessQueue, res: PullResult): Promise<void> {
+    const msgs = res.msgFoundList.filter((m) => tagMatches(pq.sub, m.tags));
+    const step = this.orderlyListener ? 1 : Math.max(1, this.opts.consumeMessageBatchMaxSize ?? 1);
+    for (let i = 0; i < msgs.length; i += step) {
+      if (pq.dropped || !this.running) return;
+      const chunk = msgs.slice(i, i + step);
+      const nextOffset = chunk[chunk.length - 1]!.queueOffset + 1;
+      for (const m of chunk) restoreRetryTopic(m);
+      if (this.orderlyListener) await this.consumeOrderly(pq, chunk);
+      else await this.consumeConcurrently(pq, chunk);
+      if (this.crashed) return; // nothing more is stored after a crash
+      pq.nextOffset = nextOffset;
+      await this.offsetStore.update(pq.mq, nextOffset).catch(() => undefined);
+    }
+    if (this.crashed) return;
+    pq.nextOffset = res.nextBeginOffset;
+    await this.offsetStore.update(pq.mq, pq.nextOffset).catch(() => undefined);
+  }
+
+  private async consumeConcurrently(pq: ProcessQueue, chunk: MessageExt[]): Promise<void> {
+    const ctx: ConsumeConcurrentlyContext = { messageQueue: { ...pq.mq }, delayLevelWhenNextConsume: 0, ackIndex: -1 };
+    let status: ConsumeConcurrentlyStatus;
+    try {
+      status = await this.listener!(chunk, ctx);
+    } catch {
+      status = 'RECONSUME_LATER';
+    }
+    if (status === 'CONSUME_SUCCESS') return;
+    if (this.messageModel === 'BROADCASTING') return; // RocketMQ drops failed broadcast messages
+    const maxTimes = this.opts.maxReconsumeTimes ?? DEFAULT_MAX_RECONSUME_TIMES;
+    for (let j = ctx.ackIndex + 1; j < chunk.length; j++) {
+      const m = chunk[j]!;
+      // Sent back until the broker accepts it; consuming again locally is the fallback RocketMQ uses too.
+      for (;;) {
+        try {
+          await pq.broker.consumerSendMessageBack({ group: this.group, commitLogOffset: m.commitLogOffset, delayLevel: ctx.delayLevelWhenNextConsume, maxReconsumeTimes: maxTimes });
+          break;
+        } catch {
+          if (!this.running || pq.dropped) return;
+          await sleep(100);
+        }
+      }
+    }
+  }
+
+  private async consumeOrderly(pq: ProcessQueue, chunk: MessageExt[]): Promise<void> {
+    const maxTimes = this.opts.maxReconsumeTimes ?? Number.MAX_SAFE_INTEGER;
+    const suspend = this.opts.suspendCurrentQueueTimeMillis ?? 1000;
+    for (;;) {
+      const ctx: ConsumeOrderlyContext = { messageQueue: { ...pq.mq }, suspendCurrentQueueTimeMillis: suspend };
+      let status: ConsumeOrderlyStatus;
+      try {
+        status = await this.orderlyListener!(chunk, ctx);
+      } catch {
+        status = 'SUSPEND_CURRENT_QUEUE_A_MOMENT';
+      }
+      if (status === 'SUCCESS' || !this.running || pq.dropped) return;
+      const m = chunk[0]!;
+      if (m.reconsumeTimes >= maxTimes) {
+        await Promise.resolve(pq.broker.consumerSendMessageBack({ group: this.group, commitLogOffset: m.commitLogOffset, delayLevel: -1, maxReconsumeTimes: maxTimes })).catch(() => undefined);
+        return;
+      }
+      for (const x of chunk) x.reconsumeTimes++;
+      await sleep(ctx.suspendCurrentQueueTimeMillis);
+    }
+  }
+
+  /** Stops consuming: stores offsets, releases queues, leaves the group. */
+  async shutdown(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    await this.rebalancing?.catch(() => undefined);
+    for (const pq of [...this.processQueues.values()]) await this.release(pq);
+    await this.offsetStore.persist().catch(() => undefined);
+    for (const b of await this.allBrokers().catch(() => [])) await Promise.resolve(b.unregisterClient(this.clientId, this.group)).catch(() => undefined);
+  }
+
+  /** Stops at once as a killed process would: no offset stored, no goodbye (the broker expires it). */
+  crash(): void {
+    this.running = false;
+    this.crashed = true;
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    for (const pq of this.processQueues.values()) pq.dropped = true;
+    this.processQueues.clear();
+  }
+}
+
+/** A message from `%RETRY%<group>` is handed to the listener under its original topic. */
+function restoreRetryTopic(m: MessageExt): void {
+  const original = m.properties[PROPERTY_RETRY_TOPIC];
+  if (original !== undefined && isRetryTopic(m.topic)) m.topic = original;
+}

@@ -24,8 +24,8 @@ import { waitChange } from './wait-change';
 const SLOTS = 16;
 const SLOT_HEADER = 8;
 const MIN_SLOT_BYTES = 256 * 1024;
-/** How long an idle consumer polls before it sleeps on its doorbell. */
-const SPIN_MS = 2;
+/** How long a waiting producer or consumer blocks its worker (futex) before it yields to the event loop. */
+const SPIN_MS = 5;
 
 interface NoopLink {
   /** rings[topic][producer][subscription][consumer] */
@@ -95,6 +95,7 @@ class NoopProducer implements BenchProducer {
   }
 
   private async put(ring: Ring, batch: MessageBatch, first: number, n: number): Promise<void> {
+    let fullSince = 0;
     for (;;) {
       const head = Atomics.load(ring.ctl, 0);
       const tail = Atomics.load(ring.ctl, 1);
@@ -110,8 +111,15 @@ class NoopProducer implements BenchProducer {
         return;
       }
       if (this.closed) return;
-      // Full: sleep until the consumer moves the tail (bounded, so a stopped consumer cannot hang us).
-      await waitChange(ring.ctl, 1, tail, 50);
+      // Full: block this worker on the tail (a futex wake-up is a few µs; waking through the
+      // event loop costs tens of µs and would pace the ring one slot per wake-up). Bounded, and
+      // the event loop gets a turn now and then, so a stopped consumer cannot hang us.
+      if (fullSince === 0) fullSince = Date.now();
+      Atomics.wait(ring.ctl, 1, tail, 1);
+      if (Date.now() - fullSince > SPIN_MS) {
+        fullSince = 0;
+        await new Promise<void>((r) => setImmediate(r));
+      }
     }
   }
 
@@ -143,14 +151,19 @@ class NoopConsumer implements BenchConsumer {
       const bell = Atomics.load(this.doorbell, this.bellIndex);
       let moved = 0;
       for (const ring of this.rings) moved += this.drain(ring);
-      if (moved > 0) idleSince = 0;
-      else if (idleSince === 0) idleSince = Date.now();
-      if (moved === 0 && Date.now() - idleSince > SPIN_MS) {
-        await waitChange(this.doorbell, this.bellIndex, bell, 20);
-      } else {
-        // Poll briefly before sleeping (a wake-up through the event loop costs tens of µs), and
-        // let other work on this thread (timers, the stop check) run between drains.
+      if (moved > 0) {
+        idleSince = 0;
+        // Let other work on this thread (timers, the harness's stop check) run between drains.
         await new Promise<void>((r) => setImmediate(r));
+        continue;
+      }
+      if (idleSince === 0) idleSince = Date.now();
+      if (Date.now() - idleSince < SPIN_MS) {
+        // Block briefly on the doorbell: a futex wake-up is much quicker than the event loop's.
+        Atomics.wait(this.doorbell, this.bellIndex, bell, 1);
+      } else {
+        await waitChange(this.doorbell, this.bellIndex, bell, 20);
+        idleSince = 0;
       }
     }
   }

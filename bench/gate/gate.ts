@@ -8,8 +8,9 @@
  *    whether the current normalised runs are smaller than the baseline's; an id regresses when
  *    p < alpha (default 0.05) AND the median normalised ratio is below 1 − threshold (default
  *    0.10). Both are needed: the test alone flags tiny real changes, the ratio alone flags noise.
- * 3. Without samples (a benchmark that only reports median/min/max), an id regresses when the
- *    normalised median ratio is below 1 − threshold and the run ranges do not overlap.
+ * 3. Without samples (a benchmark that only reports median/min/max), figures are normalised by
+ *    the calibration measured around that benchmark, and an id regresses when the normalised
+ *    median ratio is below 1 − threshold and the run ranges do not overlap.
  * Higher ops/s is better; latency is reported but not gated (too noisy on a shared machine).
  */
 import { RESULTS_SCHEMA_VERSION, type BenchResult, type ResultsFile } from '../report/result';
@@ -120,9 +121,12 @@ export function compareResults(baseline: ResultsFile, current: ResultsFile, opti
       const verdict: Verdict = pLess < alpha && ratio < 1 - threshold ? 'regression' : pMore < alpha && ratio > 1 + threshold ? 'improved' : 'ok';
       findings.push({ id: b.id, verdict, ratio, p: pLess, method: 'mann-whitney', baselineRuns: bs.length, currentRuns: cs.length });
     } else {
-      const ratio = norm(c.opsPerSec, cc) / norm(b.opsPerSec, cb);
-      const disjointBelow = norm(c.max, cc) < norm(b.min, cb);
-      const disjointAbove = norm(c.min, cc) > norm(b.max, cb);
+      // The calibration measured around this benchmark when it has one, else the run's.
+      const ib = b.calibration?.length ? median(b.calibration) : cb;
+      const ic = c.calibration?.length ? median(c.calibration) : cc;
+      const ratio = norm(c.opsPerSec, ic) / norm(b.opsPerSec, ib);
+      const disjointBelow = norm(c.max, ic) < norm(b.min, ib);
+      const disjointAbove = norm(c.min, ic) > norm(b.max, ib);
       const verdict: Verdict = ratio < 1 - threshold && disjointBelow ? 'regression' : ratio > 1 + threshold && disjointAbove ? 'improved' : 'ok';
       findings.push({ id: b.id, verdict, ratio, method: 'range', baselineRuns: b.runs, currentRuns: c.runs });
     }

@@ -1,0 +1,452 @@
+/**
+ * `npm run bench [-- selectors] [options]`: the benchmark command of mqlab.
+ *
+ * Selectors (any number; none = core + kafka + rabbitmq + rocketmq + harness):
+ *   quick      short runs of the same set (under two minutes)
+ *   core       storage-core micro-benchmarks (bench/micro/core.ts)
+ *   kafka | rabbitmq | rocketmq   the model's benchmark ids and its default workloads
+ *   harness    the no-op engine workload (harness overhead)
+ *   workloads  every default workload, no micro-benchmarks
+ *   peers      real brokers side by side (bench/peers.ts; only when asked)
+ *   compare BASELINE.json CURRENT.json   gate two result files without running anything
+ * Options: --filter REGEX, --workload FILE (repeatable), --driver MODULE, --duration SECONDS,
+ *   --runs N, --json FILE, --out DIR, --gate BASELINE.json, --threshold F, --alpha F,
+ *   --allow-other-machine, --plain.
+ * Exit codes: 0 done (gate passed), 1 regression, 2 bad usage / incomparable baseline /
+ *   a benchmark failed, 130 interrupted (results written, marked partial).
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { MqlabError } from '../core/errors';
+import type { BenchFunctionOptions, BenchProgress, DriverSpec, Workload } from './drivers/driver';
+import { REPO_ROOT } from './drivers/load-driver';
+import { loadWorkload } from './drivers/workload-loader';
+import { benchWorkload, ENGINE_DRIVERS, workloadId } from './drivers/workload-bench';
+import { calibrate, CALIBRATION_METHOD } from './gate/calibration';
+import { compareResults, formatGateReport, incompatibility, validateResultsFile } from './gate/gate';
+import { machineInfo, versionInfo } from './report/machine';
+import { createProgress, isInteractive, type Progress } from './report/progress';
+import { RESULTS_SCHEMA_VERSION, summarizeRuns, type BenchResult, type ResultsFile, type SeriesPoint } from './report/result';
+import { formatTable } from './report/table';
+import { writeResults } from './report/write';
+
+type Model = 'kafka' | 'rabbitmq' | 'rocketmq';
+const MODELS: readonly Model[] = ['kafka', 'rabbitmq', 'rocketmq'];
+const SELECTORS = ['quick', 'core', 'kafka', 'rabbitmq', 'rocketmq', 'harness', 'noop', 'workloads', 'peers'] as const;
+
+export const WORKLOADS_DIR = join(REPO_ROOT, 'bench', 'workloads');
+
+/** Quick mode runs one max-throughput workload per model (plus the harness). */
+const QUICK_WORKLOADS = ['noop-1-topic-1-partition-100b', 'kafka-1-topic-1-partition-100b', 'rabbitmq-1-topic-1-queue-100b', 'rocketmq-1-topic-4-queues-100b'];
+const FULL_RUN_SEC = 3;
+const QUICK_RUN_SEC = 1.5;
+
+export interface CliArgs {
+  selectors: Set<string>;
+  filter?: RegExp;
+  workloads: string[];
+  driver?: string;
+  durationSec?: number;
+  runs?: number;
+  json?: string;
+  out?: string;
+  gate?: string;
+  threshold?: number;
+  alpha?: number;
+  allowOtherMachine: boolean;
+  plain: boolean;
+  compare?: [string, string];
+}
+
+const USAGE = `usage: npm run bench -- [quick] [core|kafka|rabbitmq|rocketmq|harness|workloads|peers]...
+         [--filter REGEX] [--workload FILE]... [--driver MODULE] [--duration SECONDS] [--runs N]
+         [--json FILE] [--out DIR] [--gate BASELINE.json [--threshold 0.1] [--alpha 0.05] [--allow-other-machine]] [--plain]
+       npm run bench -- compare BASELINE.json CURRENT.json [--threshold 0.1] [--alpha 0.05]`;
+
+function usageError(msg: string): MqlabError {
+  return new MqlabError('ERR_USAGE', `${msg}\n${USAGE}`);
+}
+
+export function parseArgs(argv: string[]): CliArgs {
+  const a: CliArgs = { selectors: new Set(), workloads: [], allowOtherMachine: false, plain: false };
+  const value = (i: number, flag: string): string => {
+    const v = argv[i + 1];
+    if (v === undefined || v.startsWith('--')) throw usageError(`${flag} needs a value`);
+    return v;
+  };
+  const num = (s: string, flag: string, min: number, integer = false): number => {
+    const n = Number(s);
+    if (!Number.isFinite(n) || n < min || (integer && !Number.isInteger(n))) throw usageError(`${flag} must be ${integer ? 'an integer' : 'a number'} ≥ ${min}, got ${JSON.stringify(s)}`);
+    return n;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const eq = arg.indexOf('=');
+    const [flag, inline] = arg.startsWith('--') && eq > 0 ? [arg.slice(0, eq), arg.slice(eq + 1)] : [arg, undefined];
+    const take = (): string => {
+      if (inline !== undefined) return inline;
+      const v = value(i, flag);
+      i++;
+      return v;
+    };
+    switch (flag) {
+      case '--filter': {
+        const src = take();
+        try {
+          a.filter = new RegExp(src);
+        } catch (e) {
+          throw usageError(`--filter ${JSON.stringify(src)} is not a valid regular expression: ${(e as Error).message}`);
+        }
+        break;
+      }
+      case '--workload': a.workloads.push(take()); break;
+      case '--driver': a.driver = take(); break;
+      case '--duration': a.durationSec = num(take(), '--duration', 0.1); break;
+      case '--runs': a.runs = num(take(), '--runs', 1, true); break;
+      case '--json': a.json = take(); break;
+      case '--out': a.out = take(); break;
+      case '--gate': a.gate = take(); break;
+      case '--threshold': a.threshold = num(take(), '--threshold', 0); break;
+      case '--alpha': a.alpha = num(take(), '--alpha', 0); break;
+      case '--allow-other-machine': a.allowOtherMachine = true; break;
+      case '--plain': a.plain = true; break;
+      case '--help': case '-h': throw new MqlabError('ERR_HELP', USAGE);
+      case 'compare': {
+        const b = argv[i + 1];
+        const c = argv[i + 2];
+        if (!b || !c) throw usageError('compare needs BASELINE.json and CURRENT.json');
+        a.compare = [b, c];
+        i += 2;
+        break;
+      }
+      default:
+        if (flag.startsWith('-')) throw usageError(`unknown option ${flag}`);
+        if (!(SELECTORS as readonly string[]).includes(flag)) throw usageError(`unknown selector ${JSON.stringify(flag)} (one of ${SELECTORS.join(', ')})`);
+        a.selectors.add(flag === 'noop' ? 'harness' : flag);
+    }
+  }
+  return a;
+}
+
+function readResultsFile(file: string): ResultsFile {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new MqlabError('ERR_BASELINE', `cannot read ${file}: ${(e as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    throw new MqlabError('ERR_BASELINE', `${file} is not JSON: ${(e as Error).message}`);
+  }
+  try {
+    return validateResultsFile(parsed, file);
+  } catch (e) {
+    throw new MqlabError('ERR_BASELINE', (e as Error).message);
+  }
+}
+
+/** What one phase runs: a benchmark function module, workloads, or both. */
+interface Phase {
+  name: string;
+  fn?: { module: string; exportName: string };
+  workloads: Workload[];
+}
+
+const FUNCTIONS: Record<string, { module: string; exportName: string }> = {
+  core: { module: 'bench/micro/core.ts', exportName: 'runCoreBench' },
+  kafka: { module: 'bench/drivers/kafka-bench.ts', exportName: 'runKafkaBench' },
+  rabbitmq: { module: 'bench/drivers/rabbitmq-bench.ts', exportName: 'runRabbitmqBench' },
+  rocketmq: { module: 'bench/drivers/rocketmq-bench.ts', exportName: 'runRocketmqBench' },
+  peers: { module: 'bench/peers.ts', exportName: 'runPeerBench' },
+};
+
+export function defaultWorkloads(): Workload[] {
+  if (!existsSync(WORKLOADS_DIR)) return [];
+  return readdirSync(WORKLOADS_DIR)
+    .filter((f) => /\.ya?ml$/i.test(f))
+    .sort()
+    .map((f) => loadWorkload(join(WORKLOADS_DIR, f)));
+}
+
+export function planPhases(args: CliArgs): Phase[] {
+  const quick = args.selectors.has('quick');
+  const sel = new Set([...args.selectors].filter((s) => s !== 'quick'));
+  const explicit = args.workloads.map((f) => loadWorkload(resolve(f)));
+  if (explicit.length > 0 && sel.size === 0) return [{ name: 'workloads', workloads: explicit }];
+  const everything = sel.size === 0;
+  let all = defaultWorkloads();
+  if (quick) all = all.filter((w) => QUICK_WORKLOADS.includes(w.name));
+  const phases: Phase[] = [];
+  if (everything || sel.has('core')) phases.push({ name: 'core', fn: FUNCTIONS.core!, workloads: [] });
+  for (const m of MODELS) {
+    const models = everything || sel.has(m);
+    const wl = everything || sel.has(m) || sel.has('workloads');
+    if (!models && !wl) continue;
+    const p: Phase = { name: m, workloads: wl ? all.filter((w) => w.model === m) : [] };
+    if (models) p.fn = FUNCTIONS[m]!;
+    phases.push(p);
+  }
+  if (everything || sel.has('harness') || sel.has('workloads')) phases.push({ name: 'harness', workloads: all.filter((w) => w.model === 'noop') });
+  if (sel.has('peers')) phases.push({ name: 'peers', fn: FUNCTIONS.peers!, workloads: [] });
+  if (explicit.length > 0) phases.push({ name: 'workloads', workloads: explicit });
+  return phases;
+}
+
+type BenchFn = (opts: BenchFunctionOptions) => Promise<BenchResult[]>;
+
+/** Load a benchmark function, or say in one line why it is not available. */
+function loadBenchFunction(module: string, exportName: string): BenchFn | string {
+  const file = resolve(REPO_ROOT, module);
+  if (!existsSync(file) && !existsSync(file.replace(/\.ts$/, '.js'))) return `${module} not found (not built yet)`;
+  let mod: Record<string, unknown>;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    mod = require(file) as Record<string, unknown>;
+  } catch (e) {
+    return `${module} failed to load: ${(e as Error).message.split('\n')[0]}`;
+  }
+  const fn = mod[exportName];
+  return typeof fn === 'function' ? (fn as BenchFn) : `${module} does not export ${exportName}()`;
+}
+
+function abortable<T>(p: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
+  if (signal.aborted) return Promise.resolve(undefined);
+  return new Promise((res, rej) => {
+    const onAbort = () => res(undefined);
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        res(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        rej(e);
+      },
+    );
+  });
+}
+
+interface RunState {
+  results: BenchResult[];
+  series: Record<string, SeriesPoint[]>;
+  notAvailable: Array<{ phase: string; reason: string }>;
+  calibration: { index: number[]; cpu: number[]; memcpy: number[] };
+  failed: boolean;
+}
+
+function takeCalibration(state: RunState): number {
+  const c = calibrate();
+  state.calibration.index.push(c.index);
+  state.calibration.cpu.push(c.cpuOpsPerSec);
+  state.calibration.memcpy.push(c.memcpyBytesPerSec);
+  return c.index;
+}
+
+async function runPhase(phase: Phase, args: CliArgs, state: RunState, progress: Progress, signal: AbortSignal): Promise<void> {
+  const quick = args.selectors.has('quick');
+  const runs = args.runs ?? 3;
+  const durationSec = args.durationSec ?? (quick ? QUICK_RUN_SEC : args.workloads.length > 0 ? undefined : FULL_RUN_SEC);
+  if (phase.fn && !signal.aborted) {
+    const fn = loadBenchFunction(phase.fn.module, phase.fn.exportName);
+    if (typeof fn === 'string') {
+      state.notAvailable.push({ phase: phase.name, reason: fn });
+      progress.line(`[${phase.name}] not available: ${fn}`);
+    } else {
+      const bar = progress.phase(phase.name, 1);
+      const before = takeCalibration(state);
+      const opts: BenchFunctionOptions = { quick, signal, onProgress: (p: BenchProgress) => bar.update(p.done, p.total, p.id ?? p.message) };
+      if (args.filter) opts.filter = args.filter;
+      if (args.runs !== undefined) opts.runs = args.runs;
+      try {
+        const out = await abortable(Promise.resolve().then(() => fn(opts)), signal);
+        const after = takeCalibration(state);
+        const got = (out ?? []).filter((r) => !args.filter || args.filter.test(r.id));
+        for (const r of got) if (!r.calibration && !r.samples) r.calibration = [before, after];
+        state.results.push(...got);
+        bar.finish(out === undefined ? 'interrupted' : `${got.length} id(s)`);
+      } catch (e) {
+        bar.finish('failed');
+        const why = `${phase.fn.module} ${phase.fn.exportName}() failed: ${(e as Error).message?.split('\n')[0] ?? String(e)}`;
+        state.notAvailable.push({ phase: phase.name, reason: why });
+        progress.line(`[${phase.name}] not available: ${why}`);
+      }
+    }
+  }
+  const workloads = phase.workloads.filter((w) => !args.filter || args.filter.test(workloadId(w)));
+  if (workloads.length === 0 || signal.aborted) return;
+  const bar = progress.phase(`${phase.name}:wl`, workloads.length * runs);
+  const missing = new Set<string>();
+  let step = 0;
+  for (const w of workloads) {
+    if (signal.aborted) break;
+    const driver: DriverSpec = args.driver ? { module: args.driver } : { module: ENGINE_DRIVERS[w.model] };
+    if (!existsSync(resolve(REPO_ROOT, driver.module))) {
+      missing.add(driver.module);
+      step += runs;
+      continue;
+    }
+    try {
+      const outcome = await benchWorkload(w, {
+        runs,
+        driver,
+        signal,
+        ...(durationSec !== undefined ? { durationSec, warmupSec: Math.min(1, durationSec / 5) } : {}),
+        onProgress: (run, elapsed, total) => bar.update(step + run, workloads.length * runs, `${workloadId(w)} run ${run + 1}/${runs} · ${elapsed.toFixed(0)}/${total.toFixed(0)} s`),
+        onCalibration: (index, cpu, memcpy) => {
+          state.calibration.index.push(index);
+          state.calibration.cpu.push(cpu);
+          state.calibration.memcpy.push(memcpy);
+        },
+      });
+      if (outcome) {
+        state.results.push(outcome.result);
+        state.series[outcome.result.id] = outcome.series;
+      }
+    } catch (e) {
+      const why = `${workloadId(w)} failed: ${(e as Error).message.split('\n')[0]}`;
+      state.notAvailable.push({ phase: phase.name, reason: why });
+      progress.line(`[${phase.name}] ${why}`);
+    }
+    step += runs;
+    bar.update(step, workloads.length * runs, workloadId(w));
+  }
+  for (const m of missing) state.notAvailable.push({ phase: phase.name, reason: `workloads need driver ${m}, not found (not built yet)` });
+  bar.finish(missing.size > 0 ? `not available: ${[...missing].join(', ')} not found` : `${workloads.length} workload(s)`);
+}
+
+function calibrationResults(state: RunState): BenchResult[] {
+  const c = state.calibration;
+  if (c.index.length === 0) return [];
+  return [
+    summarizeRuns('calibration.index', c.index, 0, { samples: c.index }),
+    summarizeRuns('calibration.cpu', c.cpu, 0, { samples: c.cpu }),
+    { ...summarizeRuns('calibration.memcpy', c.memcpy, 1, { samples: c.memcpy }) },
+  ];
+}
+
+function baseFile(partial: boolean, args: string[]): Omit<ResultsFile, 'results'> {
+  return { schema: RESULTS_SCHEMA_VERSION, createdAt: new Date().toISOString(), partial, machine: machineInfo(), versions: versionInfo(), run: { args, durationSec: 0, calibration: CALIBRATION_METHOD } };
+}
+
+function runCompare(args: CliArgs, log: (s: string) => void): number {
+  const [bf, cf] = args.compare!;
+  const baseline = readResultsFile(bf);
+  const current = readResultsFile(cf);
+  const why = incompatibility(baseline, current, args.allowOtherMachine);
+  if (why) {
+    log(`gate: cannot compare: ${why}`);
+    return 2;
+  }
+  const report = compareResults(baseline, current, gateOptions(args));
+  log(formatGateReport(report));
+  return report.ok ? 0 : 1;
+}
+
+function gateOptions(args: CliArgs) {
+  return {
+    ...(args.threshold !== undefined ? { threshold: args.threshold } : {}),
+    ...(args.alpha !== undefined ? { alpha: args.alpha } : {}),
+    ...(args.filter ? { filter: args.filter } : {}),
+    allowOtherMachine: args.allowOtherMachine,
+  };
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const log = (s: string) => process.stdout.write(`${s}\n`);
+  const err = (s: string) => process.stderr.write(`${s}\n`);
+  let args: CliArgs;
+  let phases: Phase[];
+  try {
+    args = parseArgs(argv);
+    if (args.compare) return runCompare(args, log);
+    phases = planPhases(args);
+  } catch (e) {
+    if (e instanceof MqlabError && e.code === 'ERR_HELP') {
+      log(e.message);
+      return 0;
+    }
+    err(`mqlab bench: ${(e as Error).message}`);
+    return 2;
+  }
+
+  let baseline: ResultsFile | undefined;
+  if (args.gate) {
+    try {
+      baseline = readResultsFile(args.gate);
+    } catch (e) {
+      err(`mqlab bench: ${(e as Error).message}`);
+      return 2;
+    }
+    // Refuse early, before minutes of measuring, when the baseline cannot be compared.
+    const why = incompatibility(baseline, { ...baseFile(false, argv), results: [] }, args.allowOtherMachine);
+    if (why) {
+      err(`gate: cannot compare: ${why}`);
+      return 2;
+    }
+  }
+
+  const controller = new AbortController();
+  const onSigint = () => {
+    if (controller.signal.aborted) process.exit(130);
+    process.stderr.write('\ninterrupted: stopping workers and writing what was measured (Ctrl-C again to quit now)\n');
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  const progress = createProgress(!args.plain && isInteractive());
+  const state: RunState = { results: [], series: {}, notAvailable: [], calibration: { index: [], cpu: [], memcpy: [] }, failed: false };
+  const started = Date.now();
+  try {
+    takeCalibration(state);
+    for (const phase of phases) {
+      if (controller.signal.aborted) break;
+      await runPhase(phase, args, state, progress, controller.signal);
+    }
+    takeCalibration(state);
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+
+  const partial = controller.signal.aborted;
+  const file: ResultsFile = { ...baseFile(partial, argv), results: [...state.results, ...calibrationResults(state)] };
+  file.run!.durationSec = Math.round((Date.now() - started) / 100) / 10;
+  if (Object.keys(state.series).length > 0) file.series = state.series;
+  if (state.notAvailable.length > 0) file.notAvailable = state.notAvailable;
+  log('');
+  log(formatTable(file.results));
+  for (const n of state.notAvailable) log(`not available: ${n.phase}: ${n.reason}`);
+  let written;
+  try {
+    written = writeResults(file, { ...(args.out ? { dir: resolve(args.out) } : {}), ...(args.json ? { json: args.json } : {}) });
+  } catch (e) {
+    err(`mqlab bench: cannot write results: ${(e as Error).message}`);
+    return 2;
+  }
+  log(`results: ${written.json}\n         ${written.markdown}\n         ${written.html}${written.extraJson ? `\n         ${written.extraJson}` : ''}`);
+  log(`${partial ? 'PARTIAL (interrupted) ' : ''}run took ${file.run!.durationSec} s`);
+  if (partial) return 130;
+  if (baseline) {
+    const why = incompatibility(baseline, file, args.allowOtherMachine);
+    if (why) {
+      err(`gate: cannot compare: ${why}`);
+      return 2;
+    }
+    const report = compareResults(baseline, file, gateOptions(args));
+    log(formatGateReport(report));
+    if (!report.ok) return 1;
+  }
+  return 0;
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e: unknown) => {
+      process.stderr.write(`mqlab bench: ${(e as Error).stack ?? String(e)}\n`);
+      process.exit(2);
+    },
+  );
+}

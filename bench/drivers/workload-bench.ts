@@ -1,0 +1,105 @@
+/**
+ * Turns workload runs into BenchResults: each workload runs `runs` times, each run preceded by a
+ * calibration sample (the gate divides by it), and the runs become one result with the median,
+ * the extremes, the per-run samples and the latency of all runs merged.
+ *
+ * Result id: `workload.<workload name>`; opsPerSec is the end-to-end rate (messages fully
+ * delivered per second), publish and consume rates are in `extra`.
+ */
+import { decodeFromCompressedBase64 } from 'hdr-histogram-js';
+import { summarizeRuns, type BenchResult, type SeriesPoint } from '../report/result';
+import { calibrate } from '../gate/calibration';
+import type { DriverSpec, Workload } from './driver';
+import { runWorkload, summarizeLatency, type WorkloadRunResult } from './run-workload';
+import { newLatencyHistogram } from './workload-worker';
+
+/** The driver module of each model's built-in engine. */
+export const ENGINE_DRIVERS: Record<Workload['model'], string> = {
+  noop: 'bench/drivers/noop-engine.ts',
+  kafka: 'bench/drivers/kafka-engine.ts',
+  rabbitmq: 'bench/drivers/rabbitmq-engine.ts',
+  rocketmq: 'bench/drivers/rocketmq-engine.ts',
+};
+
+export interface WorkloadBenchOptions {
+  runs: number;
+  durationSec?: number;
+  warmupSec?: number;
+  /** Use this driver instead of the model's built-in engine. */
+  driver?: DriverSpec;
+  signal?: AbortSignal;
+  /** Called with the run number and the seconds done within it. */
+  onProgress?: (run: number, elapsedSec: number, totalSec: number) => void;
+  /** Each calibration sample taken, for the run-level calibration result. */
+  onCalibration?: (index: number, cpu: number, memcpy: number) => void;
+}
+
+export interface WorkloadBenchOutcome {
+  result: BenchResult;
+  series: SeriesPoint[];
+  partial: boolean;
+}
+
+export function workloadId(w: Workload): string {
+  return `workload.${w.name}`;
+}
+
+export async function benchWorkload(workload: Workload, options: WorkloadBenchOptions): Promise<WorkloadBenchOutcome | undefined> {
+  const spec = options.driver ?? { module: ENGINE_DRIVERS[workload.model] };
+  const runs: WorkloadRunResult[] = [];
+  const calibration: number[] = [];
+  let partial = false;
+  for (let i = 0; i < options.runs; i++) {
+    if (options.signal?.aborted) break;
+    const cal = calibrate();
+    options.onCalibration?.(cal.index, cal.cpuOpsPerSec, cal.memcpyBytesPerSec);
+    const r = await runWorkload(spec, workload, {
+      ...(options.durationSec !== undefined ? { durationSec: options.durationSec } : {}),
+      ...(options.warmupSec !== undefined ? { warmupSec: options.warmupSec } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+      onSecond: (_s, elapsed, total) => options.onProgress?.(i, elapsed, total),
+    });
+    if (r.partial) {
+      partial = true;
+      if (!(r.e2eRate > 0)) break;
+    }
+    runs.push(r);
+    calibration.push(cal.index);
+  }
+  if (runs.length === 0) return undefined;
+  const rates = runs.map((r) => r.e2eRate);
+  const merged = newLatencyHistogram();
+  for (const r of runs) if (r.histogram) merged.add(decodeFromCompressedBase64(r.histogram, 32, false));
+  const lat = summarizeLatency(merged);
+  const sortedIdx = rates.map((_, i) => i).sort((a, b) => rates[a]! - rates[b]!);
+  const medianRun = runs[sortedIdx[sortedIdx.length >> 1]!]!;
+  const extra: Record<string, number | string | boolean> = {
+    model: workload.model,
+    driver: spec.module,
+    messageSize: workload.messageSize,
+    partitions: workload.partitionsPerTopic,
+    producerRate: workload.producerRate,
+    publishRate: Math.round(median(runs.map((r) => r.publishRate))),
+    consumeRate: Math.round(median(runs.map((r) => r.consumeRate))),
+    fanout: medianRun.fanout,
+    measuredSecPerRun: Math.round(medianRun.measuredSec * 10) / 10,
+    latencySampleEvery: medianRun.sampleEvery,
+  };
+  for (const [k, v] of Object.entries(medianRun.extra)) extra[k] = v;
+  if (partial) extra.partial = true;
+  const result = summarizeRuns(workloadId(workload), rates, workload.messageSize, { extra, samples: rates, calibration });
+  if (lat) {
+    result.p50Us = lat.p50Us;
+    result.p99Us = lat.p99Us;
+    result.p999Us = lat.p999Us;
+    result.p9999Us = lat.p9999Us;
+    result.maxUs = lat.maxUs;
+  }
+  return { result, series: medianRun.series, partial };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}

@@ -99,6 +99,10 @@ export class Partition {
     this.recover();
   }
 
+  get maxBatchBytes(): number {
+    return this.options.maxBatchBytes;
+  }
+
   get isClosed(): boolean {
     return this.closed;
   }

@@ -62,7 +62,7 @@ export class Producer {
       this.order = new Int32Array(cap);
     }
     const numPartitions = topic.partitions.length;
-    const maxRecord = this.engine.maxMessageBytes;
+    const maxRecord = topic.maxBatchBytes;
     const now = this.engine.clock();
     let perRecordTs = false;
     let single = -1;
@@ -114,7 +114,7 @@ export class Producer {
 
   private writePartition(topic: Topic, p: number, messages: readonly Message[], order: Int32Array | null, from: number, to: number, perRecordTs: boolean, now: number, results: RecordMetadata[], positions: Array<[number, number]>, acks: Acks): void {
     const partition = topic.partitions[p]!;
-    const limit = this.engine.maxMessageBytes;
+    const limit = topic.maxBatchBytes;
     let baseOffset = -1;
     let lastPosition = 0;
     let start = from;

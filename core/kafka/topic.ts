@@ -63,6 +63,7 @@ export class Topic {
         partitions.push(
           Partition.open(name, i, path.join(dir, String(i)), {
             ...base,
+            maxBatchBytes: maxBatchBytesFor(base.maxBatchBytes, config.segmentBytes),
             segmentBytes: config.segmentBytes,
             retentionMs: config.retentionMs >= 0 ? config.retentionMs : undefined,
             retentionBytes: config.retentionBytes >= 0 ? config.retentionBytes : undefined,
@@ -76,6 +77,11 @@ export class Topic {
     return new Topic(name, dir, config, partitions);
   }
 
+  /** Largest record batch a partition of this topic takes: message.max.bytes, capped so one fits a segment. */
+  get maxBatchBytes(): number {
+    return maxBatchBytesFor(this.partitions[0]!.maxBatchBytes, this.config.segmentBytes);
+  }
+
   partition(id: unknown): Partition {
     if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id >= this.partitions.length) throw KafkaErrors.unknownPartition(this.name, id, this.partitions.length);
     return this.partitions[id]!;
@@ -84,4 +90,9 @@ export class Topic {
   close(): void {
     for (const p of this.partitions) p.close();
   }
+}
+
+/** The storage core needs one framed record (plus segment header) to fit in a segment. */
+function maxBatchBytesFor(maxMessageBytes: number, segmentBytes: number): number {
+  return Math.min(maxMessageBytes, segmentBytes - 256);
 }

@@ -119,7 +119,8 @@ async function conform(argv: readonly string[], out: (s: string) => void): Promi
   const historyDir = one(f, 'history-dir');
   const filter = f.values.get('check');
 
-  out(tapHeader([`mqlab conform --model ${model} --adapter ${adapterSpec} --seed ${seed} --${long ? 'long' : 'quick'}`, `seed: ${seed} (rerun with --seed ${seed})`]));
+  const optionText = Object.entries(params).map(([k, v]) => ` --adapter-option ${k}=${v}`).join('');
+  out(tapHeader([`mqlab conform --model ${model} --adapter ${adapterSpec}${optionText} --seed ${seed} --${long ? 'long' : 'quick'}`, `seed: ${seed} (rerun with --seed ${seed})`]));
   const run = await runConformance({
     model: model as ModelName,
     adapter,

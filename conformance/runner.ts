@@ -199,10 +199,10 @@ async function runOne<M extends ModelName>(env: Env<M>, check: Check<M>): Promis
 }
 
 /** Reads the adapter's declared info once (creating and closing one instance). */
-export async function probeAdapter<M extends ModelName>(model: M, adapter: ResolvedAdapter, timeouts: OperationTimeouts, workDir: string): Promise<AdapterInfo> {
+export async function probeAdapter<M extends ModelName>(model: M, adapter: ResolvedAdapter, timeouts: OperationTimeouts, workDir: string, params?: Record<string, string>): Promise<AdapterInfo> {
   const dataDir = fs.mkdtempSync(path.join(workDir, 'probe-'));
   try {
-    const raw = await createCheckedAdapter(model, adapter, { dataDir }, timeouts.connect);
+    const raw = await createCheckedAdapter(model, adapter, { dataDir, ...(params ? { params } : {}) }, timeouts.connect);
     const info = { ...raw.info, capabilities: [...raw.info.capabilities] } as AdapterInfo;
     await withTimeout(() => raw.close(), timeouts.lifecycle, 'adapter.close').catch(() => undefined);
     return info;
@@ -217,7 +217,7 @@ export async function runConformance(opts: RunOptions): Promise<RunResult> {
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mqlab-conform-'));
   try {
     let timeouts: OperationTimeouts = { ...DEFAULT_TIMEOUTS, ...opts.timeouts };
-    const info = await probeAdapter(opts.model, opts.adapter, timeouts, workDir);
+    const info = await probeAdapter(opts.model, opts.adapter, timeouts, workDir, opts.params);
     timeouts = { ...DEFAULT_TIMEOUTS, ...info.timeouts, ...opts.timeouts };
     const loaded = loadChecks(opts.model, opts.suiteDirs);
     let checks = loaded.checks;

@@ -1,0 +1,257 @@
+import { EventEmitter } from 'node:events';
+import type { MessagePort } from 'node:worker_threads';
+import { MqlabError } from '../errors';
+import { connectRpc, type Remote, type RpcClientControls } from '../threads';
+import type { BatchOp, BatchReply, RemoteEngineHost, WireDelivery } from './remote-host';
+import type { AssertExchangeOptions, AssertQueueOptions, AssertQueueReply, ConsumeMessage, ConsumeOptions, DeleteQueueOptions, ExchangeType, FieldTable, GetMessage, PublishOptions, ReturnMessage } from './types';
+
+type Host = Remote<RemoteEngineHost> & { $rpc: RpcClientControls };
+
+/**
+ * The worker-thread side of remote-host.ts: an engine handle whose connections and channels
+ * look like the local ones (amqplib-shaped), with every operation crossing to the engine's
+ * thread. publish / ack / nack / reject are buffered and sent together once per turn, in order;
+ * `sync()` waits until the engine has processed everything sent so far.
+ */
+export class RemoteEngine {
+  private readonly host: Host;
+  readonly channels = new Map<number, RemoteChannel>();
+
+  constructor(port: MessagePort) {
+    this.host = connectRpc<RemoteEngineHost>(port, { timeoutMs: 0 }) as Host;
+    this.host.$rpc.on('deliveries', (p) => {
+      for (const d of p as WireDelivery[]) this.channels.get(d.channel)?.receive(d.consumerTag, d.messages);
+    });
+    this.host.$rpc.on('return', (p) => {
+      const { channel, message } = p as { channel: number; message: ReturnMessage };
+      this.channels.get(channel)?.emit('return', withBuffer(message));
+    });
+  }
+
+  async connect(): Promise<RemoteConnection> {
+    return new RemoteConnection(this, this.host, await this.host.connect());
+  }
+
+  async close(): Promise<void> {
+    for (const ch of this.channels.values()) ch.stop();
+    this.host.$rpc.close();
+  }
+}
+
+export class RemoteConnection {
+  private readonly mine = new Set<RemoteChannel>();
+
+  constructor(
+    private readonly engine: RemoteEngine,
+    private readonly host: Host,
+    readonly id: number,
+  ) {}
+
+  async createChannel(): Promise<RemoteChannel> {
+    return this.open(false);
+  }
+
+  async createConfirmChannel(): Promise<RemoteChannel> {
+    return this.open(true);
+  }
+
+  private async open(confirm: boolean): Promise<RemoteChannel> {
+    const id = await this.host.openChannel(this.id, confirm);
+    const ch = new RemoteChannel(this.host, id, confirm);
+    this.engine.channels.set(id, ch);
+    this.mine.add(ch);
+    return ch;
+  }
+
+  async close(): Promise<void> {
+    for (const ch of this.mine) {
+      ch.stop();
+      this.engine.channels.delete(ch.id);
+    }
+    await this.host.closeConnection(this.id);
+  }
+}
+
+export class RemoteChannel extends EventEmitter {
+  private ops: BatchOp[] = [];
+  private callbacks = new Map<number, (err: Error | null) => void>();
+  private seq = 0;
+  private flushQueued = false;
+  private inflight: Promise<void> = Promise.resolve();
+  private firstError: MqlabError | null = null;
+  private readonly consumers = new Map<string, (m: ConsumeMessage | null) => void>();
+  private tagSeq = 0;
+  private stopped = false;
+
+  constructor(
+    private readonly host: Host,
+    readonly id: number,
+    readonly confirmMode: boolean,
+  ) {
+    super();
+  }
+
+  assertExchange(name: string, type: ExchangeType, options?: AssertExchangeOptions): Promise<{ exchange: string }> {
+    return this.op('assertExchange', [name, type, options]) as Promise<{ exchange: string }>;
+  }
+  assertQueue(name = '', options?: AssertQueueOptions): Promise<AssertQueueReply> {
+    return this.op('assertQueue', [name, options]) as Promise<AssertQueueReply>;
+  }
+  checkQueue(name: string): Promise<AssertQueueReply> {
+    return this.op('checkQueue', [name]) as Promise<AssertQueueReply>;
+  }
+  deleteQueue(name: string, options?: DeleteQueueOptions): Promise<{ messageCount: number }> {
+    return this.op('deleteQueue', [name, options]) as Promise<{ messageCount: number }>;
+  }
+  deleteExchange(name: string, options?: { ifUnused?: boolean }): Promise<Record<string, never>> {
+    return this.op('deleteExchange', [name, options]) as Promise<Record<string, never>>;
+  }
+  purgeQueue(name: string): Promise<{ messageCount: number }> {
+    return this.op('purgeQueue', [name]) as Promise<{ messageCount: number }>;
+  }
+  bindQueue(queue: string, source: string, pattern: string, args?: FieldTable): Promise<Record<string, never>> {
+    return this.op('bindQueue', [queue, source, pattern, args]) as Promise<Record<string, never>>;
+  }
+  unbindQueue(queue: string, source: string, pattern: string, args?: FieldTable): Promise<Record<string, never>> {
+    return this.op('unbindQueue', [queue, source, pattern, args]) as Promise<Record<string, never>>;
+  }
+  prefetch(count: number, global = false): Promise<Record<string, never>> {
+    return this.op('prefetch', [count, global]) as Promise<Record<string, never>>;
+  }
+  cancel(consumerTag: string): Promise<{ consumerTag: string }> {
+    this.consumers.delete(consumerTag);
+    return this.op('cancel', [consumerTag]) as Promise<{ consumerTag: string }>;
+  }
+  recover(): Promise<Record<string, never>> {
+    return this.op('recover', []) as Promise<Record<string, never>>;
+  }
+
+  async get(queue: string, options?: { noAck?: boolean }): Promise<GetMessage | false> {
+    const m = (await this.op('get', [queue, options])) as GetMessage | false;
+    return m === false ? false : withBuffer(m);
+  }
+
+  async consume(queue: string, onMessage: (m: ConsumeMessage | null) => void, options: ConsumeOptions = {}): Promise<{ consumerTag: string }> {
+    // The tag is chosen here so deliveries arriving before the reply already have a home.
+    const consumerTag = options.consumerTag ?? `amq.ctag-remote-${process.pid}-${this.id}-${++this.tagSeq}-${Math.random().toString(36).slice(2)}`;
+    this.consumers.set(consumerTag, onMessage);
+    try {
+      return (await this.op('consume', [queue, { ...options, consumerTag }])) as { consumerTag: string };
+    } catch (e) {
+      this.consumers.delete(consumerTag);
+      throw e;
+    }
+  }
+
+  /** Buffered; the callback (confirm channels) runs when the engine confirms. */
+  publish(exchange: string, routingKey: string, content: Uint8Array, options?: PublishOptions, cb?: (err: Error | null) => void): boolean {
+    if (this.stopped) throw new MqlabError('CHANNEL_ERROR', `CHANNEL_ERROR - remote channel ${this.id} is closed`, { replyCode: 504 });
+    const seq = ++this.seq;
+    if (cb) this.callbacks.set(seq, cb);
+    this.push(options === undefined ? { k: 'pub', seq, exchange, routingKey, content } : { k: 'pub', seq, exchange, routingKey, content, options });
+    return true;
+  }
+  sendToQueue(queue: string, content: Uint8Array, options?: PublishOptions, cb?: (err: Error | null) => void): boolean {
+    return this.publish('', queue, content, options, cb);
+  }
+  ack(message: number | { fields: { deliveryTag: number } }, allUpTo = false): void {
+    this.push({ k: 'ack', tag: tagOf(message), multiple: allUpTo });
+  }
+  nack(message: number | { fields: { deliveryTag: number } }, allUpTo = false, requeue = true): void {
+    this.push({ k: 'nack', tag: tagOf(message), multiple: allUpTo, requeue });
+  }
+  reject(message: number | { fields: { deliveryTag: number } }, requeue = true): void {
+    this.push({ k: 'nack', tag: tagOf(message), multiple: false, requeue });
+  }
+
+  /** Resolves when everything sent so far was processed; rejects with the first error among them. */
+  async sync(): Promise<void> {
+    this.flush();
+    await this.inflight;
+    const e = this.firstError;
+    this.firstError = null;
+    if (e) throw e;
+  }
+
+  waitForConfirms(): Promise<void> {
+    return this.sync();
+  }
+
+  async close(): Promise<void> {
+    await this.sync().catch(() => undefined);
+    this.stop();
+    await this.host.closeChannel(this.id);
+  }
+
+  /** @internal */
+  stop(): void {
+    this.stopped = true;
+    this.consumers.clear();
+  }
+
+  /** @internal */
+  receive(consumerTag: string, messages: Array<ConsumeMessage | null>): void {
+    const cb = this.consumers.get(consumerTag);
+    if (!cb) return;
+    for (const m of messages) {
+      try {
+        cb(m === null ? null : withBuffer(m));
+      } catch (e) {
+        if (this.listenerCount('error') > 0) this.emit('error', e);
+        else throw e;
+      }
+    }
+  }
+
+  private op(method: string, args: unknown[]): Promise<unknown> {
+    if (this.stopped) return Promise.reject(new MqlabError('CHANNEL_ERROR', `CHANNEL_ERROR - remote channel ${this.id} is closed`, { replyCode: 504 }));
+    this.flush();
+    // Ordered after the buffered publishes/settles.
+    return this.inflight.then(() => this.host.op(this.id, method, args));
+  }
+
+  private push(op: BatchOp): void {
+    this.ops.push(op);
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    queueMicrotask(() => this.flush());
+  }
+
+  private flush(): void {
+    this.flushQueued = false;
+    if (this.ops.length === 0) return;
+    const ops = this.ops;
+    this.ops = [];
+    const sent = this.host.batch(this.id, ops).then(
+      (reply: BatchReply) => this.settleBatch(ops, reply),
+      (e: Error) => this.settleBatch(ops, { nacked: ops.flatMap((o) => (o.k === 'pub' ? [o.seq] : [])), error: { code: (e as MqlabError).code ?? 'ERR_REMOTE', message: e.message } }),
+    );
+    this.inflight = this.inflight.then(() => sent);
+  }
+
+  private settleBatch(ops: BatchOp[], reply: BatchReply): void {
+    if (reply.error && !this.firstError) this.firstError = new MqlabError(reply.error.code, reply.error.message, reply.error.details);
+    const nacked = new Set(reply.nacked);
+    for (const o of ops) {
+      if (o.k !== 'pub') continue;
+      const cb = this.callbacks.get(o.seq);
+      if (!cb) continue;
+      this.callbacks.delete(o.seq);
+      cb(nacked.has(o.seq) ? (reply.error ? new MqlabError(reply.error.code, reply.error.message, reply.error.details) : new Error('message nacked')) : null);
+    }
+  }
+}
+
+function tagOf(m: number | { fields: { deliveryTag: number } }): number {
+  return typeof m === 'number' ? m : m.fields.deliveryTag;
+}
+
+/** Structured clone turns Buffers into Uint8Arrays; give consumers Buffers back. */
+function withBuffer<T extends { content: Uint8Array }>(m: T): T & { content: Buffer } {
+  const c = m.content;
+  return { ...m, content: Buffer.isBuffer(c) ? c : Buffer.from(c.buffer, c.byteOffset, c.byteLength) };
+}
+
+export function connectRemoteEngine(port: MessagePort): RemoteEngine {
+  return new RemoteEngine(port);
+}

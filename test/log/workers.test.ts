@@ -1,4 +1,4 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { CommitLog } from '../../core/log';
@@ -17,7 +17,7 @@ function runWorker(data: Record<string, unknown>): Promise<{ id: number; done: n
   });
 }
 
-function verify(t: Tap.Test, dir: string, workers: number, count: number, size: number): void {
+function verify(t: Test, dir: string, workers: number, count: number, size: number): void {
   const log = CommitLog.open(dir, { segmentBytes: 64 * 1024 });
   const next = new Array<number>(workers).fill(0);
   let total = 0;

@@ -134,6 +134,7 @@ export class Broker implements BrokerApi {
   private readonly maxLag: number;
   private readonly scheduleQueues: ConsumeQueue[];
   private dispatchScheduled = false;
+  private scratch = Buffer.allocUnsafeSlow(64 * 1024);
   private maxObservedLag = 0;
   private inlineDispatches = 0;
   private running = true;
@@ -379,7 +380,9 @@ export class Broker implements BrokerApi {
   private appendPrepared(preps: Prepared[], now: number): number[] {
     let total = 0;
     for (const p of preps) total += encodedSize(p.storeTopic.length, p.propsBytes, p.body.length);
-    const out = Buffer.allocUnsafe(total);
+    // The core copies payloads into the mapped segment during append, so one scratch buffer serves every put.
+    if (this.scratch.length < total) this.scratch = Buffer.allocUnsafeSlow(Math.max(total, this.scratch.length * 2));
+    const out = this.scratch;
     const payloads: Buffer[] = new Array(preps.length);
     const touched: ConsumeQueue[] = [];
     const before: number[] = [];

@@ -45,7 +45,7 @@ export class Dispatcher {
         // Most rounds carry one topic: reuse its string when the bytes match.
         const topicLen = p[6]!;
         let topic: string;
-        if (lastTopicBytes !== undefined && lastTopicBytes.length === topicLen && p.compare(lastTopicBytes, 0, topicLen, 48, 48 + topicLen) === 0) topic = lastTopic;
+        if (lastTopicBytes !== undefined && sameBytes(lastTopicBytes, p, topicLen)) topic = lastTopic;
         else {
           topic = readTopic(p);
           lastTopic = topic;
@@ -76,4 +76,11 @@ export class Dispatcher {
     }
     return done;
   }
+}
+
+/** Topic bytes of `p` (at 48) equal `known`? A plain loop beats Buffer.compare for short names. */
+function sameBytes(known: Buffer, p: Buffer, len: number): boolean {
+  if (known.length !== len) return false;
+  for (let i = 0; i < len; i++) if (known[i] !== p[48 + i]) return false;
+  return true;
 }

@@ -1,10 +1,11 @@
 import t from 'tap';
+import type { Test } from 'tap';
 import { Message, Producer, PushConsumer, type MessageExt } from '../../core/rocketmq';
 import { openCluster, tempDir, waitFor } from './helpers';
 
 type Ctx = ReturnType<typeof openCluster>;
 
-function consumer(t: Parameters<Parameters<typeof t.test>[1]>[0], ctx: Ctx, opts: Partial<ConstructorParameters<typeof PushConsumer>[0]> & { group: string }, sink: Array<{ who: string; m: MessageExt }>, who: string, expr = '*') {
+function consumer(t: Test, ctx: Ctx, opts: Partial<ConstructorParameters<typeof PushConsumer>[0]> & { group: string }, sink: Array<{ who: string; m: MessageExt }>, who: string, expr = '*') {
   const c = new PushConsumer({ transport: ctx.cluster.transport, consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET', pollTimeoutMs: 200, rebalanceIntervalMs: 100, instanceName: who, clock: () => ctx.clock.now, ...opts });
   c.subscribe('T', expr);
   c.registerMessageListener((msgs) => {

@@ -1,8 +1,9 @@
 import t from 'tap';
+import type { Test } from 'tap';
 import { Message, Producer, PullConsumer, selectByHash, type MessageQueue } from '../../core/rocketmq';
 import { openCluster } from './helpers';
 
-async function setup(t: Parameters<Parameters<typeof t.test>[1]>[0], brokers = ['broker-a', 'broker-b']) {
+async function setup(t: Test, brokers = ['broker-a', 'broker-b']) {
   const ctx = openCluster(t, { brokerNames: brokers });
   ctx.cluster.createTopic('Orders', 4);
   const producer = new Producer({ group: 'pg', transport: ctx.cluster.transport });

@@ -95,7 +95,8 @@ export class RecordingBrokerProducer implements BrokerProducer {
         value: { messages: [m] },
         timeoutMs: this.a.timeouts.send,
         uncertain: true,
-        okValue: (r) => ({ messages: [{ id: r.id, stream: `${message.topic}/${r.broker}/${r.queueId}`, offset: r.queueOffset, msgId: r.msgId }] }),
+        // A delayed message is stored in the schedule queue first: its final offset is not known yet.
+        okValue: (r) => ({ messages: [message.delayLevel || r.queueOffset < 0 ? { id: r.id, msgId: r.msgId } : { id: r.id, stream: `${message.topic}/${r.broker}/${r.queueId}`, offset: r.queueOffset, msgId: r.msgId }] }),
       },
       () => this.inner.send(message, options),
     );

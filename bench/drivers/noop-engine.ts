@@ -14,14 +14,14 @@
  *   slots × (Int32 [count, size] + data) a slot carries one contiguous batch of fixed-size messages
  *
  * Options: `slowdown` (a fraction, e.g. 0.2) or the env var MQLAB_BENCH_NOOP_SLOWDOWN makes the
- * producer spend that fraction of extra time per batch: the deliberate regression the gate must
- * catch.
+ * producer that much slower (busy time added after each batch): the deliberate regression the
+ * gate must catch.
  */
 import type { BenchConsumer, BenchDriver, BenchProducer, ConsumerCallback, DriverContext, DriverLink, DriverOptions, MessageBatch, Workload, WorkerAssignment } from './driver';
 import { MqlabError } from '../../core/errors';
 import { waitChange } from './wait-change';
 
-const SLOTS = 16;
+const SLOTS = 64;
 const SLOT_HEADER = 8;
 const MIN_SLOT_BYTES = 256 * 1024;
 /** How long a waiting producer or consumer blocks its worker (futex) before it yields to the event loop. */
@@ -53,7 +53,7 @@ function slowdownFraction(options: DriverOptions): number {
   const raw = options.slowdown ?? process.env.MQLAB_BENCH_NOOP_SLOWDOWN;
   if (raw === undefined || raw === null || raw === '') return 0;
   const f = Number(raw);
-  if (!Number.isFinite(f) || f < 0 || f > 10) throw new MqlabError('ERR_INVALID_ARG', `noop slowdown must be a fraction between 0 and 10, got ${String(raw)}`);
+  if (!Number.isFinite(f) || f < 0 || f >= 0.95) throw new MqlabError('ERR_INVALID_ARG', `noop slowdown must be a fraction from 0 to 0.95, got ${String(raw)}`);
   return f;
 }
 
@@ -123,11 +123,14 @@ class NoopProducer implements BenchProducer {
     }
   }
 
-  /** The deliberate regression: burn `slowdown` × the time of the last send cycle. */
+  /**
+   * The deliberate regression: after each send cycle, burn s/(1−s) × that cycle's time, so the
+   * producer's rate becomes (1 − s) × what it was (s = 0.2: 20% slower).
+   */
   private spin(): void {
     const now = Number(process.hrtime.bigint());
     if (this.lastCycleEnd !== 0) {
-      const until = now + (now - this.lastCycleEnd) * this.slowdown;
+      const until = now + ((now - this.lastCycleEnd) * this.slowdown) / (1 - this.slowdown);
       while (Number(process.hrtime.bigint()) < until) { /* busy on purpose */ }
     }
     this.lastCycleEnd = Number(process.hrtime.bigint());

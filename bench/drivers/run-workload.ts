@@ -70,6 +70,9 @@ export interface WorkloadRunResult {
   /** Merged histogram, compressed base64 (ns). */
   histogram: string | undefined;
   sampleEvery: number;
+  /** Wall time from "go" until the consumers stopped, and the CPU time all workers used in it. */
+  wallSec: number;
+  cpuSec: number | undefined;
   extra: Record<string, number | string | boolean>;
 }
 
@@ -220,6 +223,8 @@ export async function runWorkload(spec: DriverSpec, workload: Workload, options:
     Atomics.store(ctl, CTL_PHASE, PHASE.stopConsuming);
     Atomics.notify(ctl, CTL_PHASE);
     const outcomes = await Promise.all(tasks);
+    const wallSec = (nowNs() - f[F_START]!) / 1e9;
+    const cpuSec = outcomes.every((o) => o.cpuSec !== undefined) ? outcomes.reduce((a, o) => a + o.cpuSec!, 0) : undefined;
     const errors = outcomes.filter((o) => o.error).map((o) => `${o.kind}: ${o.error}`);
     if (errors.length > 0 && !partial) throw new MqlabError('ERR_BENCH', `workload ${workload.name} on ${spec.module}: ${[...new Set(errors)].slice(0, 3).join('; ')}`);
 
@@ -245,6 +250,8 @@ export async function runWorkload(spec: DriverSpec, workload: Workload, options:
       latency: summarizeLatency(merged),
       histogram: merged.totalCount > 0 ? (await import('hdr-histogram-js')).encodeIntoCompressedBase64(merged) : undefined,
       sampleEvery,
+      wallSec,
+      cpuSec,
       extra: {},
     };
     if (final.received < final.sent * fanout) result.extra.undelivered = final.sent * fanout - final.received;

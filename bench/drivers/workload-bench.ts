@@ -64,7 +64,8 @@ export async function benchWorkload(workload: Workload, options: WorkloadBenchOp
       if (!(r.e2eRate > 0)) break;
     }
     runs.push(r);
-    calibration.push(cal.index);
+    // What the machine could give this run: CPU speed (the index) × the CPU share the workers got.
+    calibration.push(r.cpuSec !== undefined && r.wallSec > 0 && r.cpuSec > 0 ? cal.index * (r.cpuSec / r.wallSec) : cal.index);
   }
   if (runs.length === 0) return undefined;
   const rates = runs.map((r) => r.e2eRate);
@@ -85,6 +86,10 @@ export async function benchWorkload(workload: Workload, options: WorkloadBenchOp
     measuredSecPerRun: Math.round(medianRun.measuredSec * 10) / 10,
     latencySampleEvery: medianRun.sampleEvery,
   };
+  if (medianRun.cpuSec !== undefined) {
+    extra.cpuShare = Math.round((medianRun.cpuSec / medianRun.wallSec) * 100) / 100;
+    extra.messagesPerCpuSec = Math.round(medianRun.received / medianRun.fanout / Math.max(1e-3, medianRun.cpuSec));
+  }
   for (const [k, v] of Object.entries(medianRun.extra)) extra[k] = v;
   if (partial) extra.partial = true;
   const result = summarizeRuns(workloadId(workload), rates, workload.messageSize, { extra, samples: rates, calibration });

@@ -13,6 +13,7 @@
 import { build, encodeIntoCompressedBase64 } from 'hdr-histogram-js';
 import { loadDriverModule } from './load-driver';
 import { waitChange } from './wait-change';
+import { threadCpuSec } from './thread-cpu';
 import { nowNs, type BenchProducer, type ConsumerCallback, type DriverSpec, type MessageBatch, type WorkerAssignment, type Workload } from './driver';
 
 export const PHASE = { setup: 0, go: 1, stopProducing: 2, stopConsuming: 3 } as const;
@@ -45,6 +46,8 @@ export interface WorkerOutcome {
   error?: string;
   /** Consumers: HDR histogram of end-to-end latency in ns, compressed base64. */
   histogram?: string;
+  /** CPU time this worker thread used from "go" to its end (undefined where not measurable). */
+  cpuSec?: number;
 }
 
 /** Highest latency the histogram tracks (ns): one hour. */
@@ -207,6 +210,7 @@ export default async function runWorkerTask(task: WorkerTask): Promise<WorkerOut
   let error: string | undefined;
   let histogram: string | undefined;
   let readyMarked = false;
+  let cpuAtGo: number | undefined;
   const markReady = (): void => {
     if (readyMarked) return;
     readyMarked = true;
@@ -219,6 +223,7 @@ export default async function runWorkerTask(task: WorkerTask): Promise<WorkerOut
       const producer = await driver.createProducer(task.assignment.topic);
       markReady();
       await waitPhase(ctl, PHASE.go);
+      cpuAtGo = threadCpuSec();
       try {
         await runProducer(task, producer, ctl, f);
       } finally {
@@ -228,6 +233,8 @@ export default async function runWorkerTask(task: WorkerTask): Promise<WorkerOut
       const hist = newLatencyHistogram();
       const consumer = await driver.createConsumer(task.assignment.topic, task.assignment.subscription ?? 'sub-0', consumerCallback(task, f, hist));
       markReady();
+      await waitPhase(ctl, PHASE.go);
+      cpuAtGo = threadCpuSec();
       await waitPhase(ctl, PHASE.stopConsuming);
       await consumer.close();
       histogram = encodeIntoCompressedBase64(hist);
@@ -243,7 +250,9 @@ export default async function runWorkerTask(task: WorkerTask): Promise<WorkerOut
       error ??= `close failed: ${(e as Error).message}`;
     }
   }
+  const cpuAtEnd = threadCpuSec();
   const outcome: WorkerOutcome = { kind, messages: f[counter]!, bytes: f[counter + 1]! };
+  if (cpuAtGo !== undefined && cpuAtEnd !== undefined) outcome.cpuSec = cpuAtEnd - cpuAtGo;
   if (error !== undefined) outcome.error = error;
   if (histogram !== undefined) outcome.histogram = histogram;
   return outcome;

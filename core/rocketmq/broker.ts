@@ -645,7 +645,7 @@ export class Broker implements BrokerApi {
   }
 
   updateConsumerOffset(group: string, topic: string, queueId: number, offset: number): void {
-    this.groupOrThrow(group);
+    this.groupOrAutoCreate(group);
     const cq = this.queueOrThrow(topic, queueId);
     if (!Number.isInteger(offset) || offset < 0 || offset > cq.nextOffset) throw RocketErrors.invalid('offset', `an integer from 0 to ${cq.nextOffset}`);
     this.offsets.commit(group, topic, queueId, offset);
@@ -696,6 +696,7 @@ export class Broker implements BrokerApi {
   /** Runs the time-driven services once: due delayed messages move to their topics. */
   tick(): number {
     if (!this.running) return 0;
+    this.dispatcher.dispatch(); // delayed messages are seen through their ConsumeQueue
     const moved = this.schedule.tick();
     if (moved > 0) this.dispatcher.dispatch();
     return moved;

@@ -403,14 +403,20 @@ export class PushConsumer {
     for (const b of await this.allBrokers().catch(() => [])) await Promise.resolve(b.unregisterClient(this.clientId, this.group)).catch(() => undefined);
   }
 
-  /** Stops at once as a killed process would: no offset stored, no goodbye (the broker expires it). */
-  crash(): void {
+  /**
+   * Stops at once as a killed process would: nothing more is consumed or stored. With
+   * `connectionLost` (default) the brokers see its connection close and drop it from the group
+   * at once, as RocketMQ brokers do; without, it stays until its heartbeat expires (120 s).
+   */
+  async crash(options: { connectionLost?: boolean } = {}): Promise<void> {
+    const brokers = options.connectionLost === false ? [] : await this.allBrokers().catch(() => []);
     this.running = false;
     this.crashed = true;
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     for (const pq of this.processQueues.values()) pq.dropped = true;
     this.processQueues.clear();
+    for (const b of brokers) await Promise.resolve(b.unregisterClient(this.clientId, this.group)).catch(() => undefined);
   }
 }
 

@@ -238,8 +238,10 @@ function localChannel(ch: Channel | ConfirmChannel): AnyChannel {
 }
 
 class BuiltinQueueAdapter implements QueueAdapter {
-  readonly info: AdapterInfo<'rabbitmq', QueueCapability> = { model: 'rabbitmq', name: 'mqlab built-in rabbitmq engine', guarantee: 'at-least-once', capabilities: CAPABILITIES };
+  readonly info: AdapterInfo<'rabbitmq', QueueCapability>;
   private engine: RabbitEngine;
+  /** Set when the storage core could not be loaded: the engine runs memory-only. */
+  private readonly memoryOnly: string | null;
   private skewMs = 0;
   private readonly clock = (): number => Date.now() + this.skewMs;
   private readonly connections = new Set<Connection>();
@@ -249,7 +251,22 @@ class BuiltinQueueAdapter implements QueueAdapter {
     private readonly dataDir: string,
     private readonly ownsDir: boolean,
   ) {
-    this.engine = RabbitEngine.open(dataDir, { clock: this.clock });
+    let memoryOnly: string | null = null;
+    try {
+      this.engine = RabbitEngine.open(dataDir, { clock: this.clock });
+    } catch (e) {
+      // Without the native addon the engine still runs, memory-only: checks that need
+      // persistence are then skipped with this reason instead of every check failing.
+      memoryOnly = (e as Error).message;
+      this.engine = RabbitEngine.open(null, { clock: this.clock });
+    }
+    this.memoryOnly = memoryOnly;
+    this.info = {
+      model: 'rabbitmq',
+      name: memoryOnly ? `mqlab built-in rabbitmq engine (memory only: ${memoryOnly})` : 'mqlab built-in rabbitmq engine',
+      guarantee: 'at-least-once',
+      capabilities: memoryOnly ? CAPABILITIES.filter((c) => c !== 'durable' && c !== 'broker-restart') : CAPABILITIES,
+    };
   }
 
   async openChannel(options?: ChannelOptions): Promise<QueueChannel> {
@@ -268,7 +285,7 @@ class BuiltinQueueAdapter implements QueueAdapter {
   async restartBroker(): Promise<void> {
     await this.engine.close();
     this.connections.clear();
-    this.engine = RabbitEngine.open(this.dataDir, { clock: this.clock });
+    this.engine = RabbitEngine.open(this.memoryOnly ? null : this.dataDir, { clock: this.clock });
   }
 
   async advanceTime(ms: number): Promise<void> {

@@ -90,6 +90,8 @@ export interface Indexes {
   settles: Map<string, Settle[]>;
   /** group SEP stream -> commits in order. */
   commits: Map<string, Commit[]>;
+  /** target -> op indexes of seeks by any of its consumers. */
+  targetSeeks: Map<string, number[]>;
   /** consumer SEP stream -> seeks in order. */
   seeks: Map<string, { index: number; offset: number }[]>;
   /** consumer -> crash / close op indexes in order. */
@@ -136,6 +138,7 @@ export function buildIndexes(ops: readonly Op[]): Indexes {
     settles: new Map(),
     commits: new Map(),
     seeks: new Map(),
+    targetSeeks: new Map(),
     exits: new Map(),
     drains: new Map(),
     streamOffsets: new Map(),
@@ -275,7 +278,10 @@ export function buildIndexes(ops: readonly Op[]): Indexes {
         const consumer = typeof v.consumer === 'string' ? v.consumer : op.process;
         pushTo(idx.seeks, consumer + SEP + String(v.stream), { index: op.index, offset: Number(v.offset) });
         const sub = idx.consumerSub.get(consumer);
-        if (sub) disrupt(targetOf(sub), op.index);
+        if (sub) {
+          disrupt(targetOf(sub), op.index);
+          pushTo(idx.targetSeeks, targetOf(sub), op.index);
+        }
         break;
       }
       case 'crash':

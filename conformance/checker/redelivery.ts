@@ -13,9 +13,11 @@ import type { AnomalyCase } from './anomalies';
 import { disruptedBetween, firstBetween, lastCommitBefore, settleAfter, SEP, timesOf, type DeliveryInfo, type Indexes } from './indexes';
 
 function seekBetween(idx: Indexes, d: DeliveryInfo, a: number, b: number): number {
-  // Any member of the group seeking counts; seeks are recorded per consumer+stream.
-  return firstBetween(idx.disruptions.get(d.target), a, b);
+  // Any member of the group seeking counts.
+  return firstBetween(idx.targetSeeks.get(d.target), a, b);
 }
+
+const SETTLED_WORD: Record<string, string> = { 'after-ack': 'acked', 'after-commit': 'committed', 'after-reject': 'rejected without requeue' };
 
 export function redeliveryCases(idx: Indexes): AnomalyCase[] {
   const out: AnomalyCase[] = [];
@@ -55,7 +57,7 @@ export function redeliveryCases(idx: Indexes): AnomalyCase[] {
           // An ack racing a crash may be lost with the connection.
           continue;
         }
-        out.push(makeCase(idx, 'duplicate', settleKind, d1, d2, [settledAt], `delivered again to ${d1.target} after it was ${settleKind.slice(6)}ed`));
+        out.push(makeCase(idx, 'duplicate', settleKind, d1, d2, [settledAt], `delivered again to ${d1.target} after it was ${SETTLED_WORD[settleKind]}`));
         continue;
       }
       const why = disruptedBetween(idx, d1.target, d1.index, d2.index);

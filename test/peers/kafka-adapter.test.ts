@@ -26,7 +26,7 @@ t.test('unreachable broker: a clear error naming broker and address', async (t) 
 
 t.test('kafka adapter on the real broker', async (t) => {
   const skip = await peerSkipReason('kafka');
-  if (skip) { t.skip(skip); return; }
+  if (skip) { t.plan(0, skip); return; }
   const adapter = await createAdapter({ url: PEERS.kafka.url });
   t.teardown(() => adapter.close());
 

@@ -239,10 +239,15 @@ export class Consumer {
     }
   }
 
-  /** Stops without committing or leaving, as a crashed process would; the group notices by session timeout. */
-  abandon(): void {
+  /**
+   * Stops without committing or leaving, as a crashed process would. The group notices when the
+   * session times out, or at once with `{ detected: true }` (the engine saw the client die).
+   */
+  abandon(options: { detected?: boolean } = {}): void {
+    if (this.closed) return;
     this.closed = true;
     this.engine.forgetConsumer(this);
+    if (options.detected && this.mode === 'subscribe' && this.memberId !== '' && !this.engine.isClosed) this.engine.coordinator.sessionLost(this.groupId!, this.memberId);
   }
 
   // ---- internals ----

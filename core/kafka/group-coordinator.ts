@@ -137,6 +137,15 @@ export class GroupCoordinator {
   }
 
   /**
+   * The member's client died and the coordinator can tell (an in-process client was dropped): handled
+   * as an expired session — removed without a commit, the group rebalances. Without this call the
+   * member is removed when its session times out.
+   */
+  sessionLost(groupId: string, memberId: string): void {
+    this.leave(groupId, memberId);
+  }
+
+  /**
    * Checks that (memberId, generation) may commit offsets for `partitions`: a member of the current
    * generation that owns them (commits during PreparingRebalance are allowed, as in Kafka, so a member
    * can commit before giving its partitions up). memberId '' with generation -1 is a standalone

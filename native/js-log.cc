@@ -201,6 +201,12 @@ napi_value RequestDurable(napi_env env, napi_callback_info info) {
   if (!h) return nullptr;
   uint64_t pos;
   if (!argPosition(env, argv[0], "position", &pos)) return nullptr;
+  if (pos >= h->log->end()) {
+    throwError(env, "ERR_OUT_OF_RANGE",
+               "position " + std::to_string(pos) + " has not been appended (end " + std::to_string(h->log->end()) + ")",
+               static_cast<double>(pos));
+    return nullptr;
+  }
   if (!h->refed) {
     napi_ref_threadsafe_function(env, h->tsfn);
     h->refed = true;

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Errors, MqlabError } from '../errors';
 import { nativeAddon, type NativeLog } from './native';
-import { checkKnownKeys, checkObject, checkPath, optionalInteger } from './validate';
+import { checkKnownKeys, checkObject, checkPath, describe, optionalInteger } from './validate';
 import type { CommitLogOptions, FlushPolicy, LogRecord, RecoveryReport } from './types';
 
 const FLUSH_CODES: Record<FlushPolicy, number> = { none: 0, async: 1, sync: 2 };
@@ -53,7 +53,7 @@ function resolveOptions(options: unknown): ResolvedOptions {
   }
   const flush = o.flush === undefined ? 'none' : o.flush;
   if (flush !== 'none' && flush !== 'async' && flush !== 'sync') {
-    throw Errors.invalidArg('options.flush', "'none', 'async' or 'sync'", { value: String(flush) });
+    throw Errors.invalidArg('options.flush', "'none', 'async' or 'sync'", { value: describe(flush) });
   }
   const flushIntervalMs = optionalInteger(o.flushIntervalMs, 'options.flushIntervalMs', 1, 2 ** 31 - 1, 1000);
   const flushBytes = optionalInteger(o.flushBytes, 'options.flushBytes', 1, Number.MAX_SAFE_INTEGER, 16 * MiB);
@@ -67,7 +67,13 @@ function resolveOptions(options: unknown): ResolvedOptions {
 
 function prepareDirectory(dir: string): string {
   try {
-    fs.mkdirSync(dir, { recursive: true });
+    try {
+      fs.mkdirSync(dir, { recursive: true });
+    } catch (e) {
+      // A recursive mkdir reports ENOENT on a read-only file system; a plain one says EROFS.
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT' && fs.existsSync(path.dirname(dir))) fs.mkdirSync(dir);
+      throw e;
+    }
     const real = fs.realpathSync(dir);
     if (!fs.statSync(real).isDirectory()) throw new MqlabError('ERR_IO', `${dir} is not a directory`);
     return real;

@@ -1,10 +1,17 @@
 /** Option checks for CommitLog and IndexFile, with the uniform messages of core/errors.ts. */
 import { Errors } from '../errors';
 
+/** A short description of any value, safe for objects without a prototype or with a throwing toString. */
+export function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.slice(0, 80));
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint' || value == null) return String(value);
+  return typeof value;
+}
+
 export function optionalInteger(value: unknown, what: string, min: number, max: number, dflt: number): number {
   if (value === undefined) return dflt;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw Errors.invalidArg(what, `an integer in [${min}, ${max}]`, { value: String(value) });
+    throw Errors.invalidArg(what, `an integer in [${min}, ${max}]`, { value: describe(value) });
   }
   return value;
 }

@@ -23,8 +23,7 @@ t.test('disk full (ENOSPC) is ERR_NO_SPACE and earlier records stay readable', (
   t.teardown(() => removeDir(dir));
   const why = mount(dir, 'size=2m');
   if (why) {
-    t.skip(why);
-    t.end();
+    t.plan(0, why); // reported as skipped, with the reason
     return;
   }
   t.teardown(() => unmount(dir));
@@ -53,8 +52,7 @@ t.test('a read-only file system is ERR_READ_ONLY', (t) => {
   t.teardown(() => removeDir(dir));
   const why = mount(dir, 'size=1m,ro');
   if (why) {
-    t.skip(why);
-    t.end();
+    t.plan(0, why); // reported as skipped, with the reason
     return;
   }
   t.teardown(() => unmount(dir));

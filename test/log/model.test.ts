@@ -28,7 +28,7 @@ const OPTIONS = { segmentBytes: 4096, maxRecordBytes: 1500, retention: { maxByte
 const payloadArb = fc.uint8Array({ maxLength: 1500 }).map((a) => Buffer.from(a));
 const tsArb = fc.integer({ min: 0, max: 2 ** 40 });
 
-function check(m: Model, r: Real, rec: Rec): void {
+function check(r: Real, rec: Rec): void {
   const got = r.log.read(rec.position);
   if (!got.payload.equals(rec.payload) || got.timestamp !== rec.timestamp) throw new Error(`record at ${rec.position} differs`);
 }
@@ -63,7 +63,7 @@ class ReadCmd implements fc.Command<Model, Real> {
   check = (m: Readonly<Model>) => m.records.length > m.first;
   run(m: Model, r: Real): void {
     const i = m.first + (this.pick % (m.records.length - m.first));
-    check(m, r, m.records[i]!);
+    check(r, m.records[i]!);
   }
   toString = () => `read(${this.pick})`;
 }
@@ -100,7 +100,7 @@ class ScanCmd implements fc.Command<Model, Real> {
 
 class ReopenCmd implements fc.Command<Model, Real> {
   check = () => true;
-  run(m: Model, r: Real): void {
+  run(_m: Model, r: Real): void {
     const end = r.log.endPosition;
     r.log.close();
     r.log = CommitLog.open(r.dir, OPTIONS);

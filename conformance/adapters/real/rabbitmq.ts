@@ -58,7 +58,7 @@ function queueDeclareOptions(args: QueueArguments, forceQuorum: boolean): amqp.O
   return { durable: args.durable ?? false, exclusive: args.exclusive ?? false, autoDelete: args.autoDelete ?? false, arguments: x };
 }
 
-function toDelivery(msg: amqp.Message, queue: string): QueueDelivery {
+function toDelivery(msg: amqp.Message, queue: string, quorum: boolean): QueueDelivery {
   const headers = (msg.properties.headers ?? {}) as Record<string, unknown>;
   const id = typeof msg.properties.messageId === 'string' ? msg.properties.messageId : String(headers['x-mqlab-id'] ?? '');
   const delivery: QueueDelivery = {
@@ -71,8 +71,10 @@ function toDelivery(msg: amqp.Message, queue: string): QueueDelivery {
     headers,
     body: msg.content,
   };
+  // Quorum queues add x-delivery-count from the first redelivery on; no header there = first delivery.
   const count = headers['x-delivery-count'];
   if (typeof count === 'number') delivery.deliveryCount = count;
+  else if (quorum) delivery.deliveryCount = 0;
   const consumerTag = (msg.fields as { consumerTag?: string }).consumerTag;
   if (consumerTag) delivery.consumerTag = consumerTag;
   const death = headers['x-death'];
@@ -101,7 +103,10 @@ class RabbitChannel implements QueueChannel {
     private readonly confirms: boolean,
     private readonly forceQuorum: boolean,
     private readonly address: BrokerAddress,
+    /** Names of the quorum queues this adapter declared (shared by its channels). */
+    private readonly quorumQueues: Set<string>,
   ) {
+    ch.setMaxListeners(0);
     ch.on('return', (msg: amqp.Message) => {
       if (typeof msg.properties.messageId === 'string') this.returned.add(msg.properties.messageId);
     });
@@ -143,7 +148,9 @@ class RabbitChannel implements QueueChannel {
 
   async assertQueue(name: string, args?: QueueArguments): Promise<void> {
     // Exclusive queues belong to the declaring connection, which is this channel's connection either way.
-    await this.adminOp(`assertQueue ${name}`, (ch) => ch.assertQueue(name, queueDeclareOptions(args ?? {}, this.forceQuorum)));
+    const options = queueDeclareOptions(args ?? {}, this.forceQuorum);
+    await this.adminOp(`assertQueue ${name}`, (ch) => ch.assertQueue(name, options));
+    if ((options.arguments as Record<string, unknown>)['x-queue-type'] === 'quorum') this.quorumQueues.add(name);
   }
 
   async deleteQueue(name: string): Promise<void> {
@@ -219,7 +226,7 @@ class RabbitChannel implements QueueChannel {
     if (options?.consumerTag) opts.consumerTag = options.consumerTag;
     try {
       const r = await this.live().consume(queue, (msg) => {
-        if (msg) onDelivery(toDelivery(msg, queue));
+        if (msg) onDelivery(toDelivery(msg, queue, this.quorumQueues.has(queue)));
       }, opts);
       return { consumerTag: r.consumerTag };
     } catch (e) {
@@ -234,7 +241,7 @@ class RabbitChannel implements QueueChannel {
   async get(queue: string, options?: { noAck?: boolean }): Promise<QueueDelivery | null> {
     try {
       const msg = await this.live().get(queue, { noAck: options?.noAck ?? false });
-      return msg === false ? null : toDelivery(msg, queue);
+      return msg === false ? null : toDelivery(msg, queue, this.quorumQueues.has(queue));
     } catch (e) {
       throw amqpError(e, `get ${queue}`);
     }
@@ -245,22 +252,51 @@ class RabbitChannel implements QueueChannel {
     return { fields: { deliveryTag } } as unknown as amqp.Message;
   }
 
+  /**
+   * basic.ack / nack / reject have no reply, and amqplib queues frames before writing them: a
+   * settle that resolved but sat in a buffer when the connection died would be lost. So a
+   * settle resolves after a synchronous round trip on the same channel (basic.qos with the
+   * current value, which changes nothing): the broker handles a channel's frames in order, so
+   * the settle was processed. Settles issued in the same tick share one round trip.
+   */
+  private syncing: Promise<void> | null = null;
+
+  private sync(): Promise<void> {
+    if (!this.syncing) {
+      this.syncing = new Promise<void>((resolveSync, reject) => {
+        setImmediate(() => {
+          this.syncing = null;
+          if (this.failure) { reject(this.failure); return; }
+          this.ch.prefetch(this.prefetchCount).then(() => resolveSync(), (e: unknown) => reject(amqpError(e, 'settle')));
+        });
+      });
+    }
+    return this.syncing;
+  }
+
   async ack(deliveryTag: number, multiple?: boolean): Promise<void> {
     this.live().ack(this.tag(deliveryTag), multiple ?? false);
+    await this.sync();
   }
 
   async nack(deliveryTag: number, options?: { multiple?: boolean; requeue?: boolean }): Promise<void> {
     this.live().nack(this.tag(deliveryTag), options?.multiple ?? false, options?.requeue ?? true);
+    await this.sync();
   }
 
   async reject(deliveryTag: number, requeue?: boolean): Promise<void> {
     this.live().reject(this.tag(deliveryTag), requeue ?? true);
+    await this.sync();
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    // Closing the connection closes its channels; the broker requeues unacked deliveries.
+    // Channel first: its close goes out behind the publishes and settles amqplib still holds,
+    // while connection.close would overtake them (and the broker would drop them). The broker
+    // requeues the channel's unacked deliveries.
+    if (!this.failure) await this.ch.close().catch(() => undefined);
+    if (this.admin) await this.admin.close().catch(() => undefined);
     await this.model.close().catch(() => undefined);
   }
 
@@ -278,6 +314,7 @@ class RabbitChannel implements QueueChannel {
 class RabbitAdapter implements QueueAdapter {
   readonly info: QueueAdapter['info'];
   private readonly channels = new Set<RabbitChannel>();
+  private readonly quorumQueues = new Set<string>();
 
   constructor(
     private readonly address: BrokerAddress,
@@ -306,7 +343,7 @@ class RabbitAdapter implements QueueAdapter {
     const model = await connectTo(this.amqpUrl, this.address, this.connectTimeoutMs);
     try {
       const ch = options?.confirms ? await model.createConfirmChannel() : await model.createChannel();
-      const channel = new RabbitChannel(model, ch, options?.confirms ?? false, this.forceQuorum, this.address);
+      const channel = new RabbitChannel(model, ch, options?.confirms ?? false, this.forceQuorum, this.address, this.quorumQueues);
       this.channels.add(channel);
       return channel;
     } catch (e) {

@@ -79,12 +79,21 @@ LogHandle* openHandle(napi_env env, napi_callback_info info, void** dataOut, siz
 
 napi_value Append(napi_env env, napi_callback_info info) {
   napi_value argv[2];
-  LogHandle* h = openHandle(env, info, nullptr, 2, argv);
-  if (!h) return nullptr;
+  size_t argc = 2;
+  void* data = nullptr;
+  napi_get_cb_info(env, info, &argc, argv, nullptr, &data);
+  auto* h = static_cast<LogHandle*>(data);
+  if (!h->log) {
+    throwError(env, "ERR_CLOSED", "CommitLog is closed");
+    return nullptr;
+  }
+  if (argc == 0) napi_get_undefined(env, &argv[0]);
   const uint8_t* p;
   size_t len;
   int64_t ts;
-  if (!argBytes(env, argv[0], "payload", &p, &len) || !argTimestamp(env, argv[1], "timestamp", &ts)) return nullptr;
+  if (!argBytes(env, argv[0], "payload", &p, &len)) return nullptr;
+  if (argc < 2) ts = nowMs();  // the common case: no timestamp argument at all, no type check
+  else if (!argTimestamp(env, argv[1], "timestamp", &ts)) return nullptr;
   if (len > h->log->config().maxRecordBytes) {
     throwError(env, "ERR_RECORD_TOO_LARGE",
                "payload of " + std::to_string(len) + " bytes exceeds maxRecordBytes (" +

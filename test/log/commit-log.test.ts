@@ -114,6 +114,27 @@ t.test('default timestamps are wall-clock ms', (t) => {
   t.end();
 });
 
+t.test('default timestamps stay within a millisecond of Date.now() over many appends', (t) => {
+  const dir = tempDir('wallclock-long');
+  t.teardown(() => removeDir(dir));
+  const log = CommitLog.open(dir);
+  t.teardown(() => log.close());
+  const payload = Buffer.alloc(10);
+  const until = Date.now() + 150;
+  let worst = 0;
+  let checks = 0;
+  while (Date.now() < until) {
+    for (let i = 0; i < 200; i++) log.append(payload);
+    const before = Date.now();
+    const ts = log.read(log.append(payload)).timestamp;
+    const after = Date.now();
+    worst = Math.max(worst, before - ts, ts - after);
+    checks++;
+  }
+  t.ok(worst <= 1, `timestamps within 1 ms of Date.now() (worst ${worst} ms over ${checks} checks)`);
+  t.end();
+});
+
 t.test('empty payloads and the largest allowed payload', (t) => {
   const dir = tempDir('sizes');
   t.teardown(() => removeDir(dir));

@@ -26,6 +26,8 @@ export interface EngineLike {
 
 export type BatchOp =
   | { k: 'pub'; seq: number; exchange: string; routingKey: string; content: Uint8Array; options?: PublishOptions }
+  /** `count` messages of `size` bytes back to back in `data`, one publish each (benchmarks). */
+  | { k: 'pubs'; seq: number; exchange: string; routingKey: string; data: Uint8Array; count: number; size: number; options?: PublishOptions }
   | { k: 'ack'; tag: number; multiple: boolean }
   | { k: 'nack'; tag: number; multiple: boolean; requeue: boolean };
 
@@ -40,6 +42,26 @@ export interface WireDelivery {
   messages: Array<ConsumeMessage | null>;
 }
 
+/** Deliveries of a `packed` consumer: contents back to back, same size, consecutive tags. */
+export interface PackedDelivery {
+  channel: number;
+  consumerTag: string;
+  data: Uint8Array;
+  count: number;
+  size: number;
+  firstTag: number;
+  lastTag: number;
+}
+
+class Packer {
+  buf: Buffer = Buffer.allocUnsafe(64 * 1024);
+  used = 0;
+  count = 0;
+  size = -1;
+  firstTag = 0;
+  lastTag = 0;
+}
+
 const OPS = new Set(['assertExchange', 'checkExchange', 'deleteExchange', 'assertQueue', 'checkQueue', 'deleteQueue', 'purgeQueue', 'bindQueue', 'unbindQueue', 'prefetch', 'cancel', 'get', 'recover']);
 
 export class RemoteEngineHost {
@@ -49,6 +71,8 @@ export class RemoteEngineHost {
   private server: RpcServer | null = null;
   private outbox: WireDelivery[] = [];
   private outboxQueued = false;
+  private readonly packers = new Map<string, Packer>();
+  private packedQueued = false;
 
   constructor(private readonly engine: EngineLike) {}
 
@@ -90,7 +114,11 @@ export class RemoteEngineHost {
   async op(channel: number, method: string, args: unknown[]): Promise<unknown> {
     const ch = this.channel(channel);
     if (method === 'consume') {
-      const [queue, options] = args as [string, { consumerTag: string; noAck?: boolean; exclusive?: boolean }];
+      const [queue, options] = args as [string, { consumerTag: string; noAck?: boolean; exclusive?: boolean; packed?: boolean }];
+      if (options.packed) {
+        const key = `${channel}\u0000${options.consumerTag}`;
+        return ch.consume(queue, (m) => m && this.pack(channel, options.consumerTag, key, m), options);
+      }
       return ch.consume(queue, (m) => this.deliver(channel, options.consumerTag, m), options);
     }
     if (!OPS.has(method)) throw new MqlabError('ERR_INVALID_ARG', `no remote channel operation ${JSON.stringify(method)}`);
@@ -116,10 +144,24 @@ export class RemoteEngineHost {
               }),
             );
           } else ch.publish(op.exchange, op.routingKey, op.content, op.options);
+        } else if (op.k === 'pubs') {
+          for (let i = 0; i < op.count; i++) {
+            const content = op.data.subarray(i * op.size, (i + 1) * op.size);
+            if (ch.confirmMode) {
+              confirms.push(
+                new Promise<void>((resolve) => {
+                  (ch as ConfirmChannel).publish(op.exchange, op.routingKey, content, op.options, (err) => {
+                    if (err && !nacked.includes(op.seq)) nacked.push(op.seq);
+                    resolve();
+                  });
+                }),
+              );
+            } else ch.publish(op.exchange, op.routingKey, content, op.options);
+          }
         } else if (op.k === 'ack') ch.ack(op.tag, op.multiple);
         else ch.nack(op.tag, op.multiple, op.requeue);
       } catch (e) {
-        if (op.k === 'pub') nacked.push(op.seq);
+        if (op.k === 'pub' || op.k === 'pubs') nacked.push(op.seq);
         error ??= e instanceof MqlabError ? e.toJSON() : { code: 'ERR_REMOTE', message: String((e as Error)?.message ?? e) };
       }
     }
@@ -147,6 +189,46 @@ export class RemoteEngineHost {
       this.outbox = [];
       this.server?.emit('deliveries', out);
     });
+  }
+
+  /** Packed deliveries: contents copied into one buffer per consumer, sent once per turn. */
+  private pack(channel: number, consumerTag: string, key: string, m: ConsumeMessage): void {
+    let p = this.packers.get(key);
+    if (!p) this.packers.set(key, (p = new Packer()));
+    const len = m.content.length;
+    if (p.count > 0 && len !== p.size) this.emitPacked(channel, consumerTag, p);
+    if (p.count === 0) {
+      p.size = len;
+      p.firstTag = m.fields.deliveryTag;
+    }
+    if (p.used + len > p.buf.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(p.buf.length * 2, p.used + len));
+      p.buf.copy(bigger, 0, 0, p.used);
+      p.buf = bigger;
+    }
+    m.content.copy(p.buf, p.used);
+    p.used += len;
+    p.count++;
+    p.lastTag = m.fields.deliveryTag;
+    if (this.packedQueued) return;
+    this.packedQueued = true;
+    queueMicrotask(() => {
+      this.packedQueued = false;
+      for (const [k, q] of this.packers) {
+        if (q.count === 0) continue;
+        const [ch, tag] = k.split('\u0000') as [string, string];
+        this.emitPacked(Number(ch), tag, q);
+      }
+    });
+  }
+
+  private emitPacked(channel: number, consumerTag: string, p: Packer): void {
+    const data = new Uint8Array(p.used);
+    data.set(p.buf.subarray(0, p.used));
+    const out: PackedDelivery = { channel, consumerTag, data, count: p.count, size: p.size, firstTag: p.firstTag, lastTag: p.lastTag };
+    p.used = 0;
+    p.count = 0;
+    this.server?.emit('packed', out, [data.buffer as ArrayBuffer]);
   }
 
   /** Closes every connection opened through this host (their unacked deliveries are requeued). */

@@ -198,7 +198,7 @@ export function planPhases(args: CliArgs): Phase[] {
 type BenchFn = (opts: BenchFunctionOptions) => Promise<BenchResult[]>;
 
 /** Load a benchmark function, or say in one line why it is not available. */
-function loadBenchFunction(module: string, exportName: string): BenchFn | string {
+export function loadBenchFunction(module: string, exportName: string): BenchFn | string {
   const file = resolve(REPO_ROOT, module);
   if (!existsSync(file) && !existsSync(file.replace(/\.ts$/, '.js'))) return `${module} not found (not built yet)`;
   let mod: Record<string, unknown>;

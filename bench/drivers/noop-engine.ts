@@ -14,12 +14,13 @@
  *   slots × (Int32 [count, size] + data) a slot carries one contiguous batch of fixed-size messages
  *
  * Options: `slowdown` (a fraction, e.g. 0.2) or the env var MQLAB_BENCH_NOOP_SLOWDOWN makes the
- * producer that much slower (busy time added after each batch): the deliberate regression the
- * gate must catch.
+ * producer and consumer threads that much slower (CPU burnt in proportion to the CPU they use):
+ * the deliberate regression the regression gate must catch.
  */
 import type { BenchConsumer, BenchDriver, BenchProducer, ConsumerCallback, DriverContext, DriverLink, DriverOptions, MessageBatch, Workload, WorkerAssignment } from './driver';
 import { MqlabError } from '../../core/errors';
 import { waitChange } from './wait-change';
+import { threadCpuSec } from './thread-cpu';
 
 const SLOTS = 64;
 const SLOT_HEADER = 8;
@@ -57,15 +58,39 @@ function slowdownFraction(options: DriverOptions): number {
   return f;
 }
 
+/**
+ * The deliberate regression: keeps this thread's CPU time at 1/(1−s) × the CPU its real work
+ * took, by burning the difference at checkpoints (every 16 slots), so each message costs
+ * 1/(1−s) as much CPU and the figure drops to (1 − s) of itself (s = 0.2: 20% slower). Thread
+ * CPU time counts everything the thread does (harness included) and nothing it waits.
+ */
+class Slowdown {
+  private calls = 0;
+  private start: number | undefined;
+  private burnt = 0;
+  constructor(private readonly fraction: number) {}
+  checkpoint(): void {
+    if (this.fraction <= 0 || ++this.calls % 16 !== 0) return;
+    const now = threadCpuSec();
+    if (now === undefined) return;
+    this.start ??= now;
+    const work = now - this.start - this.burnt;
+    const owed = (work * this.fraction) / (1 - this.fraction) - this.burnt;
+    if (owed <= 0) return;
+    let t = now;
+    while (t - now < owed) t = threadCpuSec() ?? Number.POSITIVE_INFINITY;
+    this.burnt += t - now;
+  }
+}
+
 class NoopProducer implements BenchProducer {
   private next = 0;
-  private lastCycleEnd = 0;
   private closed = false;
   constructor(
     /** rings[subscription][consumer] */
     private readonly rings: Ring[][],
     private readonly doorbells: Int32Array[],
-    private readonly slowdown: number,
+    private readonly slowdown: Slowdown,
   ) {}
 
   send(key: string | undefined, payload: Uint8Array): Promise<void> {
@@ -87,7 +112,6 @@ class NoopProducer implements BenchProducer {
       Atomics.add(this.doorbells[s]!, c, 1);
       Atomics.notify(this.doorbells[s]!, c);
     }
-    if (this.slowdown > 0) this.spin();
   }
 
   private slotBytesOf(): number {
@@ -107,6 +131,7 @@ class NoopProducer implements BenchProducer {
         header[1] = batch.size;
         const bytes = n * batch.size;
         ring.bytes.set(batch.data.subarray(first * batch.size, first * batch.size + bytes), base + SLOT_HEADER);
+        this.slowdown.checkpoint();
         Atomics.store(ring.ctl, 0, (head + 1) | 0);
         return;
       }
@@ -123,19 +148,6 @@ class NoopProducer implements BenchProducer {
     }
   }
 
-  /**
-   * The deliberate regression: after each send cycle, burn s/(1−s) × that cycle's time, so the
-   * producer's rate becomes (1 − s) × what it was (s = 0.2: 20% slower).
-   */
-  private spin(): void {
-    const now = Number(process.hrtime.bigint());
-    if (this.lastCycleEnd !== 0) {
-      const until = now + ((now - this.lastCycleEnd) * this.slowdown) / (1 - this.slowdown);
-      while (Number(process.hrtime.bigint()) < until) { /* busy on purpose */ }
-    }
-    this.lastCycleEnd = Number(process.hrtime.bigint());
-  }
-
   async close(): Promise<void> {
     this.closed = true;
   }
@@ -144,7 +156,7 @@ class NoopProducer implements BenchProducer {
 class NoopConsumer implements BenchConsumer {
   private closed = false;
   readonly done: Promise<void>;
-  constructor(private readonly rings: Ring[], private readonly doorbell: Int32Array, private readonly bellIndex: number, private readonly callback: ConsumerCallback) {
+  constructor(private readonly rings: Ring[], private readonly doorbell: Int32Array, private readonly bellIndex: number, private readonly callback: ConsumerCallback, private readonly slowdown: Slowdown) {
     this.done = this.loop();
   }
 
@@ -183,6 +195,7 @@ class NoopConsumer implements BenchConsumer {
       const count = header[0]!;
       const size = header[1]!;
       this.callback.onBatch({ data: new Uint8Array(ring.sab, 8 + base + SLOT_HEADER, count * size), count, size });
+      this.slowdown.checkpoint();
       Atomics.store(ring.ctl, 1, (tail + 1) | 0);
       Atomics.notify(ring.ctl, 1);
       moved++;
@@ -254,7 +267,7 @@ export class NoopDriver implements BenchDriver {
     const perSub = link.rings[a.topicIndex]![a.index]!;
     const rings = perSub.map((cs) => cs.map((sab) => new Ring(sab, link.slotBytes)));
     const bells = link.doorbells[a.topicIndex]!.map((sab) => new Int32Array(sab));
-    const p = new NoopProducer(rings, bells, this.slowdown);
+    const p = new NoopProducer(rings, bells, new Slowdown(this.slowdown));
     this.open.add(p);
     return p;
   }
@@ -263,7 +276,7 @@ export class NoopDriver implements BenchDriver {
     const { link, a } = this.worker('consumer');
     const s = a.subscriptionIndex ?? 0;
     const rings = link.rings[a.topicIndex]!.map((perSub) => new Ring(perSub[s]![a.index]!, link.slotBytes));
-    const c = new NoopConsumer(rings, new Int32Array(link.doorbells[a.topicIndex]![s]!), a.index, callback);
+    const c = new NoopConsumer(rings, new Int32Array(link.doorbells[a.topicIndex]![s]!), a.index, callback, new Slowdown(this.slowdown));
     this.open.add(c);
     return c;
   }

@@ -135,8 +135,12 @@ export async function runWorkload(spec: DriverSpec, workload: Workload, options:
   const host: BenchDriver = loadDriverModule(spec).createDriver(spec.options ?? {});
   const pool = new Piscina({ filename: workerFile(), minThreads: assignments.length, maxThreads: assignments.length, idleTimeout: 1000 });
   let partial = false;
+  let abortedAt = 0;
+  let wakeSampler: (() => void) | undefined;
   const onAbort = () => {
     partial = true;
+    abortedAt = nowNs();
+    wakeSampler?.();
     Atomics.store(ctl, CTL_PHASE, PHASE.stopConsuming);
     Atomics.notify(ctl, CTL_PHASE);
   };
@@ -184,7 +188,16 @@ export async function runWorkload(spec: DriverSpec, workload: Workload, options:
     // Sample once a second until the duration passed, the quota was sent, or abort.
     while (!options.signal?.aborted && !producersDone && nowNs() < endAt) {
       const wait = Math.min(1000, Math.max(1, (endAt - nowNs()) / 1e6));
-      await new Promise((r) => setTimeout(r, wait));
+      await new Promise<void>((r) => {
+        const timer = setTimeout(r, wait);
+        wakeSampler = () => {
+          clearTimeout(timer);
+          r();
+        };
+      });
+      wakeSampler = undefined;
+      // Interrupted: the producers stopped at abortedAt; keep the samples taken before it.
+      if (options.signal?.aborted) break;
       const now = nowNs();
       const c = counters();
       const dt = (now - lastT) / 1e9;
@@ -197,7 +210,7 @@ export async function runWorkload(spec: DriverSpec, workload: Workload, options:
       last = c;
       lastT = now;
     }
-    const stopT = nowNs();
+    const stopT = abortedAt > 0 ? abortedAt : nowNs();
     const atStop = counters();
     atWarm ??= { sent: 0, received: 0, t: f[F_START]! };
     Atomics.store(ctl, CTL_PHASE, Math.max(Atomics.load(ctl, CTL_PHASE), PHASE.stopProducing));

@@ -28,6 +28,9 @@ struct LogHandle : DurableListener {
   napi_threadsafe_function tsfn = nullptr;
   napi_ref scratchRef = nullptr;
   double* scratch = nullptr;  // [timestamp, next, count]
+  napi_ref scratchBytesRef = nullptr;
+  uint8_t* scratchBytes = nullptr;  // small read payloads are copied here
+  size_t scratchBytesLen = 0;
   std::atomic<uint64_t> wanted{0};
   uint64_t lastSent = 0;  // flusher thread only
   bool refed = false;
@@ -162,11 +165,17 @@ napi_value Read(napi_env env, napi_callback_info info) {
     uint32_t len;
     int64_t ts;
     auto seg = h->log->locate(pos, &off, &len, &ts, &next);
+    h->scratch[0] = static_cast<double>(ts);
+    h->scratch[1] = static_cast<double>(next);
+    // Small payloads go through the handle's scratch bytes: JS copies them into a pooled Buffer,
+    // far cheaper than creating a Buffer here. Larger ones get their own Buffer.
+    if (len <= h->scratchBytesLen) {
+      std::memcpy(h->scratchBytes, seg->data() + off + frame::kHeaderBytes, len);
+      return makeNumber(env, len);
+    }
     napi_value buf;
     void* dst;
     if (napi_create_buffer_copy(env, len, seg->data() + off + frame::kHeaderBytes, &dst, &buf) != napi_ok) return nullptr;
-    h->scratch[0] = static_cast<double>(ts);
-    h->scratch[1] = static_cast<double>(next);
     return buf;
   } catch (const StoreError& e) {
     throwStoreError(env, e);
@@ -293,6 +302,7 @@ void FinalizeFunction(napi_env env, void* data, void*) {
   if (--h->jsRefs > 0) return;
   h->close();
   if (h->scratchRef) napi_delete_reference(env, h->scratchRef);
+  if (h->scratchBytesRef) napi_delete_reference(env, h->scratchBytesRef);
   delete h;
 }
 
@@ -333,12 +343,13 @@ void FinalizeCounters(napi_env, void*, void* hint) { delete static_cast<std::sha
 }  // namespace
 
 // openLog(dir, segmentBytes, maxRecordBytes, flush (0 none | 1 async | 2 sync), flushIntervalMs,
-//         flushBytes, scratch: Float64Array(3), onDurable(durable, error?)) -> handle object
+//         flushBytes, scratch: Float64Array(3), onDurable(durable, error?), scratchBytes: Uint8Array)
+//   -> handle object
 napi_value OpenLog(napi_env env, napi_callback_info info) {
-  napi_value argv[8];
-  size_t argc = 8;
+  napi_value argv[9];
+  size_t argc = 9;
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  for (size_t i = argc; i < 8; i++) napi_get_undefined(env, &argv[i]);
+  for (size_t i = argc; i < 9; i++) napi_get_undefined(env, &argv[i]);
   std::string dir;
   double segmentBytes, maxRecord, flush, interval, flushBytes;
   if (!argString(env, argv[0], "dir", &dir)) return nullptr;
@@ -365,6 +376,9 @@ napi_value OpenLog(napi_env env, napi_callback_info info) {
     throwInvalid(env, "scratch", "a Float64Array of length >= 3");
     return nullptr;
   }
+  const uint8_t* sbytes;
+  size_t sbytesLen;
+  if (!argBytes(env, argv[8], "scratchBytes", &sbytes, &sbytesLen)) return nullptr;
   napi_valuetype cbType;
   napi_typeof(env, argv[7], &cbType);
   if (cbType != napi_function) {
@@ -391,12 +405,16 @@ napi_value OpenLog(napi_env env, napi_callback_info info) {
   h->env = env;
   h->scratch = static_cast<double*>(sdata);
   napi_create_reference(env, argv[6], 1, &h->scratchRef);
+  h->scratchBytes = const_cast<uint8_t*>(sbytes);
+  h->scratchBytesLen = sbytesLen;
+  napi_create_reference(env, argv[8], 1, &h->scratchBytesRef);
   napi_value name;
   napi_create_string_utf8(env, "mqlab.durable", NAPI_AUTO_LENGTH, &name);
   if (napi_create_threadsafe_function(env, argv[7], nullptr, name, 0, 1, nullptr, nullptr, nullptr, CallDurable, &h->tsfn) !=
       napi_ok) {
     h->close();
     napi_delete_reference(env, h->scratchRef);
+    napi_delete_reference(env, h->scratchBytesRef);
     delete h;
     throwError(env, "ERR_IO", "cannot create the durability notifier");
     return nullptr;

@@ -19,6 +19,8 @@ const SEGMENT_OVERHEAD = 64 + 16;
 const FRAME_HEADER = 16;
 const MAX_PAYLOAD = 16 * MiB - 1;
 const SCAN_BATCH_BYTES = 256 * 1024;
+/** Payloads up to this size are read through a per-log scratch buffer into a pooled Buffer. */
+const READ_SCRATCH_BYTES = 4096;
 
 function frameBytes(len: number): number {
   return (FRAME_HEADER + len + 7) & ~7;
@@ -95,13 +97,16 @@ export class CommitLog {
   readonly #counters: Float64Array;
   /** [timestamp, next] of the last read, written by the addon. */
   readonly #scratch: Float64Array;
+  /** The last read's payload when it is small (see native read). */
+  readonly #scratchBytes: Buffer;
   readonly #options: ResolvedOptions;
   #waiters: Waiter[] = [];
   #closed = false;
 
-  private constructor(dir: string, native: NativeLog, scratch: Float64Array, options: ResolvedOptions) {
+  private constructor(dir: string, native: NativeLog, scratch: Float64Array, scratchBytes: Buffer, options: ResolvedOptions) {
     this.dir = dir;
     this.#scratch = scratch;
+    this.#scratchBytes = scratchBytes;
     this.#n = native;
     this.#counters = native.counters;
     this.#options = options;
@@ -117,10 +122,11 @@ export class CommitLog {
     const o = resolveOptions(options);
     const real = prepareDirectory(absolute);
     const scratch = new Float64Array(3);
+    const scratchBytes = Buffer.alloc(READ_SCRATCH_BYTES);
     let log: CommitLog | undefined;
     const native = nativeAddon().openLog(real, o.segmentBytes, o.maxRecordBytes, FLUSH_CODES[o.flush], o.flushIntervalMs,
-      o.flushBytes, scratch, (durable, error) => log?.onDurable(durable, error));
-    log = new CommitLog(absolute, native, scratch, o);
+      o.flushBytes, scratch, (durable, error) => log?.onDurable(durable, error), scratchBytes);
+    log = new CommitLog(absolute, native, scratch, scratchBytes, o);
     return log;
   }
 
@@ -224,7 +230,14 @@ export class CommitLog {
 
   /** One record. ERR_OUT_OF_RANGE if no record starts at `position`, ERR_CORRUPT on a checksum mismatch. */
   read(position: number): LogRecord {
-    const payload = this.#n.read(position);
+    const got = this.#n.read(position);
+    let payload: Buffer;
+    if (typeof got === 'number') {
+      payload = Buffer.allocUnsafe(got);
+      this.#scratchBytes.copy(payload, 0, 0, got);
+    } else {
+      payload = got;
+    }
     const s = this.#scratch;
     return { position, next: s[1]!, timestamp: s[0]!, payload };
   }

@@ -11,8 +11,9 @@ import { MqlabError } from '../errors';
 export interface NativeLog {
   append(payload: Uint8Array, timestamp?: number): number;
   appendBatch(payloads: readonly Uint8Array[], timestamp?: number): number;
-  /** Payload copy; writes [timestamp, next] into the scratch array. */
-  read(position: number): Buffer;
+  /** Writes [timestamp, next] into the scratch array; a payload that fits in scratchBytes is copied
+   *  there and its length returned, a larger one is returned as its own Buffer. */
+  read(position: number): Buffer | number;
   /** Raw verified frames; writes next into scratch[1]. */
   readBatch(position: number, maxBytes: number, maxRecords: number): Buffer;
   requestDurable(position: number): void;
@@ -44,7 +45,7 @@ export interface NativeAddon {
   crc32c(data: Uint8Array): number;
   readonly crc32cHardware: boolean;
   openLog(dir: string, segmentBytes: number, maxRecordBytes: number, flush: number, flushIntervalMs: number,
-    flushBytes: number, scratch: Float64Array, onDurable: (durable: number, error?: string) => void): NativeLog;
+    flushBytes: number, scratch: Float64Array, onDurable: (durable: number, error?: string) => void, scratchBytes: Uint8Array): NativeLog;
   openIndexFile(path: string, entryBytes: number, growBytes: number): NativeIndexFile;
   benchFrameCopy(dir: string, payloadBytes: number, count: number): number;
 }

@@ -1,0 +1,292 @@
+/**
+ * Storage-core micro-benchmarks (tinybench). Run through the bench CLI (`npm run bench -- core`)
+ * or alone: `npx tsx bench/micro/core.ts [--quick] [--json FILE] [--filter REGEX]`.
+ *
+ * Ids (all measured in one run; opsPerSec = records per second unless said otherwise):
+ *   core.limit.memcpy.100B     the addon's own C++ loop framing (CRC32C + header) and copying
+ *                              100-byte records into a prefaulted mapping: no JS, the ceiling
+ *   core.append.100B           CommitLog.append, one call per record, flush 'none', 64 MiB segments
+ *   core.appendBatch.100B      CommitLog.appendBatch, 1000 records per call
+ *   core.append.1KB            CommitLog.append of 1 KiB records (see bytesPerSec)
+ *   core.read.100B             CommitLog.read by position of 100-byte records
+ *   core.append.100B.workers2  two worker threads appending to one log, aggregate
+ *   core.append-sync.100B      CommitLog.write under flush 'sync', 64 writes in flight
+ *   core.fs-writeSync.100B     baseline: fs.writeSync of 100 bytes per record to a file
+ *   core.fs-fdatasync.100B     baseline: fs.writeSync + fs.fdatasyncSync per record
+ *   core.recover.1GiB          CommitLog.open of a 1 GiB log right after kill -9 of a child that
+ *                              was appending to it; opsPerSec = 1 / seconds
+ * Each id is measured `runs` times (tinybench iterations, one warm-up); results carry the median
+ * and the slowest/fastest run. Data lives under os.tmpdir() and is removed afterwards.
+ */
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { Bench } from 'tinybench';
+import { CommitLog } from '../../core/log';
+import { nativeAddon } from '../../core/log/native';
+import { workerEntry } from '../../core/threads/worker-entry';
+import type { BenchFunctionOptions } from '../drivers/driver';
+import { summarizeRuns, type BenchResult } from '../report/result';
+
+const MiB = 1024 * 1024;
+const GiB = 1024 * MiB;
+
+interface Plan {
+  runs: number;
+  quick: boolean;
+}
+
+/**
+ * Runs `fn` (one run = `opsPerRun` operations) `runs` times after one warm-up with tinybench and
+ * returns the per-run rates. `fn` may return a duration in ms to replace the measured one (for
+ * native loops and for measurements that exclude their own setup).
+ */
+async function measure(name: string, runs: number, opsPerRun: number, fn: () => unknown): Promise<number[]> {
+  const bench = new Bench({ iterations: runs, time: 0, warmup: true, warmupIterations: 1, warmupTime: 0, retainSamples: true, throws: true });
+  bench.add(name, async () => {
+    const ms = await fn();
+    return typeof ms === 'number' ? { overriddenDuration: ms } : undefined;
+  });
+  await bench.run();
+  const result = bench.tasks[0]!.result;
+  if (result.state !== 'completed' || !result.latency.samples) throw new Error(`benchmark ${name} did not complete (${result.state})`);
+  return [...result.latency.samples].map((ms) => opsPerRun / (ms / 1000));
+}
+
+function tempDir(name: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `mqlab-bench-${name}-`));
+}
+
+function withLog<T>(options: Parameters<typeof CommitLog.open>[1], body: (log: CommitLog, dir: string) => Promise<T>): Promise<T> {
+  const dir = tempDir('log');
+  const log = CommitLog.open(dir, options);
+  return body(log, dir).finally(() => {
+    log.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+}
+
+type Case = (plan: Plan) => Promise<BenchResult>;
+
+const CASES: Record<string, Case> = {
+  'core.limit.memcpy.100B': async ({ runs, quick }) => {
+    const dir = tempDir('limit');
+    try {
+      const n = quick ? 2_000_000 : 10_000_000;
+      const rates = await measure('limit', runs, n, () => nativeAddon().benchFrameCopy(dir, 100, n) * 1000);
+      return summarizeRuns('core.limit.memcpy.100B', rates, 100);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  },
+
+  'core.append.100B': ({ runs, quick }) =>
+    withLog({}, async (log) => {
+      const payload = Buffer.alloc(100, 1);
+      const n = quick ? 300_000 : 1_000_000;
+      const rates = await measure('append', runs, n, () => {
+        for (let i = 0; i < n; i++) log.append(payload);
+      });
+      return summarizeRuns('core.append.100B', rates, 100, { extra: { segments: log.segmentCount() } });
+    }),
+
+  'core.appendBatch.100B': ({ runs, quick }) =>
+    withLog({}, async (log) => {
+      const batch = Array.from({ length: 1000 }, (_, i) => Buffer.alloc(100, i));
+      const calls = quick ? 300 : 1000;
+      const rates = await measure('appendBatch', runs, calls * 1000, () => {
+        for (let i = 0; i < calls; i++) log.appendBatch(batch);
+      });
+      return summarizeRuns('core.appendBatch.100B', rates, 100);
+    }),
+
+  'core.append.1KB': ({ runs, quick }) =>
+    withLog({}, async (log) => {
+      const payload = Buffer.alloc(1024, 2);
+      const n = quick ? 50_000 : 200_000;
+      const rates = await measure('append1k', runs, n, () => {
+        for (let i = 0; i < n; i++) log.append(payload);
+      });
+      return summarizeRuns('core.append.1KB', rates, 1024);
+    }),
+
+  'core.read.100B': ({ runs, quick }) =>
+    withLog({}, async (log) => {
+      const n = quick ? 200_000 : 1_000_000;
+      const payload = Buffer.alloc(100, 3);
+      const positions = new Float64Array(n);
+      for (let i = 0; i < n; i++) positions[i] = log.append(payload);
+      let sum = 0;
+      const rates = await measure('read', runs, n, () => {
+        for (let i = 0; i < n; i++) sum += log.read(positions[i]!).payload.length;
+      });
+      if (sum === 0) throw new Error('reads returned nothing');
+      return summarizeRuns('core.read.100B', rates, 100);
+    }),
+
+  'core.append.100B.workers2': async ({ runs, quick }) => {
+    const dir = tempDir('workers2');
+    const { filename, argv } = workerEntry(path.join(__dirname, 'core-append-worker.ts'));
+    const workers = [0, 1].map(() => new Worker(filename, { argv, workerData: { dir } }));
+    const next = (w: Worker) => new Promise<{ start: number; end: number; ready?: boolean }>((resolve, reject) => {
+      w.once('message', resolve);
+      w.once('error', reject);
+    });
+    try {
+      await Promise.all(workers.map(next));
+      const n = quick ? 300_000 : 1_000_000;
+      const rates = await measure('workers2', runs, 2 * n, async () => {
+        const done = Promise.all(workers.map(next));
+        for (const w of workers) w.postMessage({ count: n });
+        const spans = await done;
+        return Math.max(...spans.map((s) => s.end)) - Math.min(...spans.map((s) => s.start));
+      });
+      return summarizeRuns('core.append.100B.workers2', rates, 100);
+    } finally {
+      await Promise.all(workers.map((w) => new Promise((resolve) => {
+        w.once('exit', resolve);
+        w.postMessage({ close: true });
+      })));
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  },
+
+  'core.append-sync.100B': ({ runs, quick }) =>
+    withLog({ flush: 'sync' }, async (log) => {
+      const payload = Buffer.alloc(100, 4);
+      const n = quick ? 3000 : 20_000;
+      const inFlight = 64;
+      const rates = await measure('appendSync', runs, n, async () => {
+        let issued = 0;
+        const lane = async (): Promise<void> => {
+          while (issued < n) {
+            issued++;
+            await log.write(payload);
+          }
+        };
+        await Promise.all(Array.from({ length: inFlight }, lane));
+      });
+      return summarizeRuns('core.append-sync.100B', rates, 100, { extra: { inFlight } });
+    }),
+
+  'core.fs-writeSync.100B': async ({ runs, quick }) => {
+    const dir = tempDir('fswrite');
+    const fd = fs.openSync(path.join(dir, 'data'), 'a');
+    try {
+      const payload = Buffer.alloc(100, 5);
+      const n = quick ? 100_000 : 300_000;
+      const rates = await measure('fsWrite', runs, n, () => {
+        for (let i = 0; i < n; i++) fs.writeSync(fd, payload);
+      });
+      return summarizeRuns('core.fs-writeSync.100B', rates, 100);
+    } finally {
+      fs.closeSync(fd);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  },
+
+  'core.fs-fdatasync.100B': async ({ runs, quick }) => {
+    const dir = tempDir('fsync');
+    const fd = fs.openSync(path.join(dir, 'data'), 'a');
+    try {
+      const payload = Buffer.alloc(100, 6);
+      const n = quick ? 200 : 1000;
+      const rates = await measure('fdatasync', runs, n, () => {
+        for (let i = 0; i < n; i++) {
+          fs.writeSync(fd, payload);
+          fs.fdatasyncSync(fd);
+        }
+      });
+      return summarizeRuns('core.fs-fdatasync.100B', rates, 100);
+    } finally {
+      fs.closeSync(fd);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  },
+
+  'core.recover.1GiB': async ({ runs }) => {
+    const dir = tempDir('recover');
+    const seconds: number[] = [];
+    try {
+      const rates = await measure('recover', runs, 1, async () => {
+        // Every measured open follows a real kill -9 of a child that was appending.
+        await appendThenKill(dir, GiB);
+        const t0 = performance.now();
+        const log = CommitLog.open(dir);
+        const ms = performance.now() - t0;
+        const end = log.endPosition;
+        log.close();
+        if (end < GiB) throw new Error(`recovered log holds ${end} bytes, expected >= 1 GiB`);
+        seconds.push(ms / 1000);
+        return ms;
+      });
+      return summarizeRuns('core.recover.1GiB', rates, 0, { extra: { medianSeconds: seconds.sort((a, b) => a - b)[seconds.length >> 1]! } });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  },
+};
+
+/** Starts the recover child, waits until the log holds `bytes`, then SIGKILLs it mid-append. */
+function appendThenKill(dir: string, bytes: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'core-recover-child.ts'), dir, String(bytes)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('\n')) setTimeout(() => child.kill('SIGKILL'), 20);
+    });
+    child.on('error', reject);
+    child.on('exit', (code, signal) => (signal === 'SIGKILL' ? resolve() : reject(new Error(`recover child exited ${code}: ${err}`))));
+  });
+}
+
+export const CORE_BENCH_IDS = Object.keys(CASES);
+
+export async function runCoreBench(opts: BenchFunctionOptions = {}): Promise<BenchResult[]> {
+  const plan: Plan = { quick: !!opts.quick, runs: opts.runs ?? (opts.quick ? 3 : 5) };
+  const ids = CORE_BENCH_IDS.filter((id) => !opts.filter || opts.filter.test(id));
+  const results: BenchResult[] = [];
+  for (const [i, id] of ids.entries()) {
+    if (opts.signal?.aborted) break;
+    opts.onProgress?.({ id, done: i, total: ids.length, message: `core: ${id}` });
+    results.push(await CASES[id]!(plan));
+  }
+  opts.onProgress?.({ done: ids.length, total: ids.length, message: 'core: done' });
+  return results;
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const jsonAt = args.indexOf('--json');
+  const filterAt = args.indexOf('--filter');
+  const json = jsonAt >= 0 ? args[jsonAt + 1] : undefined;
+  const opts: BenchFunctionOptions = {
+    quick: args.includes('--quick') || args.includes('quick'),
+    onProgress: (p) => p.id && process.stderr.write(`${p.message ?? p.id}\n`),
+  };
+  if (filterAt >= 0) opts.filter = new RegExp(args[filterAt + 1]!);
+  const results = await runCoreBench(opts);
+  const { formatTable } = await import('../report/table');
+  process.stdout.write(`${formatTable(results)}\n`);
+  if (json) {
+    const { machineInfo, versionInfo } = await import('../report/machine');
+    const { RESULTS_SCHEMA_VERSION } = await import('../report/result');
+    const file = { schema: RESULTS_SCHEMA_VERSION, createdAt: new Date().toISOString(), partial: false, machine: machineInfo(), versions: versionInfo(), results };
+    fs.writeFileSync(json, `${JSON.stringify(file, null, 2)}\n`);
+    process.stderr.write(`wrote ${json}\n`);
+  }
+}
+
+if (require.main === module) {
+  main().catch((e: unknown) => {
+    process.stderr.write(`${e instanceof Error ? e.stack : String(e)}\n`);
+    process.exit(1);
+  });
+}

@@ -1,6 +1,7 @@
 import type { AssignorName, ConsumerRecord, OffsetResetPolicy, TopicPartition, TopicPartitionOffset } from './types';
 import type { KafkaEngine } from './engine';
 import type { Partition } from './partition';
+import type { LogRecord } from '../log/types';
 import { batchNextOffset, decodeBatch } from './record-batch';
 import { KafkaErrors } from './errors';
 import { Errors, isMqlabError, MqlabError } from '../errors';
@@ -34,6 +35,9 @@ interface FetchState {
   /** Log position of the batch holding `cursorOffset`, so sequential reads need no index lookup. */
   cursorOffset: number;
   cursorPos: number;
+  /** The last chunk read from the log and the index of the batch at cursorPos in it, so a poll that stops mid-chunk does not read it again. */
+  chunk: LogRecord[] | null;
+  chunkIndex: number;
   paused: boolean;
 }
 
@@ -185,8 +189,7 @@ export class Consumer {
     if (typeof tp.offset !== 'number' || !Number.isInteger(tp.offset) || tp.offset < 0 || tp.offset > p.nextOffset) {
       throw KafkaErrors.offsetOutOfRange(tp.topic, tp.partition, tp.offset, p.logStartOffset, p.nextOffset);
     }
-    f.position = tp.offset;
-    f.cursorOffset = -1;
+    this.moveTo(f, tp.offset);
   }
 
   seekToBeginning(partitions?: readonly TopicPartition[]): void {
@@ -332,6 +335,7 @@ export class Consumer {
   private moveTo(f: FetchState, offset: number): void {
     f.position = offset;
     f.cursorOffset = -1;
+    f.chunk = null;
   }
 
   /** Committed offset, else the reset policy. */
@@ -370,9 +374,14 @@ export class Consumer {
       }
       let done = false;
       while (!done && out.length < limit && pos < log.nextOffset) {
-        const { records } = log.read(f.cursorPos, this.maxFetchBytes);
-        if (records.length === 0) break;
-        for (let j = 0; j < records.length; j++) {
+        let records = f.chunk;
+        let j = f.chunkIndex;
+        if (records === null || j >= records.length || records[j]!.position !== f.cursorPos) {
+          records = log.read(f.cursorPos, this.maxFetchBytes).records;
+          j = 0;
+          if (records.length === 0) break;
+        }
+        for (; j < records.length; j++) {
           const r = records[j]!;
           pos += decodeBatch(r.payload, f.topic, f.partition, pos, out, limit - out.length);
           if (pos >= batchNextOffset(r.payload)) f.cursorPos = r.next;
@@ -381,6 +390,8 @@ export class Consumer {
             break;
           }
         }
+        f.chunk = j < records.length ? records : null;
+        f.chunkIndex = j;
       }
       f.position = pos;
       f.cursorOffset = pos;
@@ -394,7 +405,7 @@ export class Consumer {
 }
 
 function newFetch(topic: string, partition: number, log: Partition): FetchState {
-  return { topic, partition, log, position: null, cursorOffset: -1, cursorPos: 0, paused: false };
+  return { topic, partition, log, position: null, cursorOffset: -1, cursorPos: 0, chunk: null, chunkIndex: 0, paused: false };
 }
 
 function positive(v: unknown, name: string, allowZero = false): number {

@@ -1,0 +1,168 @@
+/**
+ * The Kafka engine's benchmarks (issue 4), ids:
+ *   kafka.produce.100B  one producer, acks 1, in process: sends of 1000 × 100-byte records
+ *                       (records/s and bytes/s of payload);
+ *   kafka.consume.100B  one consumer, in process, polling (max.poll.records 500) a partition
+ *                       filled beforehand, reading every record's value;
+ *   kafka.e2e.100B      producer and consumer on worker threads (the engine on the main thread),
+ *                       fixed rate 100 k records/s, end-to-end latency p50 / p99 / p99.9 in µs
+ *                       from the intended send time (coordinated omission corrected), through
+ *                       bench/drivers/run-workload.ts with the kafka-engine driver.
+ * Each id runs several times; the result is the median with min / max (summarizeRuns).
+ *
+ * Standalone: `npx tsx bench/drivers/kafka-bench.ts [quick]` prints the results JSON.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { KafkaEngine } from '../../core/kafka/engine';
+import type { Message } from '../../core/kafka/types';
+import { summarizeRuns, type BenchResult } from '../report/result';
+import type { BenchFunctionOptions, Workload } from './driver';
+import { benchWorkload } from './workload-bench';
+
+const RECORD_BYTES = 100;
+const SEND_BATCH = 1000;
+
+function tempEngine(): { engine: KafkaEngine; cleanup: () => void } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mqlab-kafka-bench-'));
+  const engine = KafkaEngine.open(dir, { retentionCheckIntervalMs: 0, segmentBytes: 256 * 1024 * 1024 });
+  return {
+    engine,
+    cleanup: () => {
+      engine.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function batchOf100B(): Message[] {
+  const value = Buffer.alloc(RECORD_BYTES, 0x61);
+  return Array.from({ length: SEND_BATCH }, () => ({ value }));
+}
+
+/** Records/s of one producer (acks 1) sending SEND_BATCH-record sends for `seconds`. */
+async function produceRun(seconds: number): Promise<number> {
+  const { engine, cleanup } = tempEngine();
+  try {
+    engine.createTopic('bench', { numPartitions: 1 });
+    const producer = engine.producer({ acks: 1 });
+    const messages = batchOf100B();
+    for (let i = 0; i < 200; i++) await producer.send({ topic: 'bench', messages }); // warm-up
+    let n = 0;
+    const t0 = process.hrtime.bigint();
+    const end = t0 + BigInt(Math.round(seconds * 1e9));
+    let now = t0;
+    while (now < end) {
+      for (let i = 0; i < 50; i++) await producer.send({ topic: 'bench', messages });
+      n += 50 * SEND_BATCH;
+      now = process.hrtime.bigint();
+    }
+    return n / (Number(now - t0) / 1e9);
+  } finally {
+    cleanup();
+  }
+}
+
+/** Records/s of one consumer polling `records` 100-byte records from one partition. */
+async function consumeRuns(records: number, runs: number): Promise<number[]> {
+  const { engine, cleanup } = tempEngine();
+  try {
+    engine.createTopic('bench', { numPartitions: 1 });
+    const producer = engine.producer({ acks: 1 });
+    const messages = batchOf100B();
+    for (let i = 0; i < records / SEND_BATCH; i++) await producer.send({ topic: 'bench', messages });
+    const rates: number[] = [];
+    for (let r = 0; r <= runs; r++) {
+      const consumer = engine.consumer({ groupId: `bench-${r}`, autoOffsetReset: 'earliest', autoCommit: false });
+      consumer.assign([{ topic: 'bench', partition: 0 }]);
+      let n = 0;
+      let bytes = 0;
+      const t0 = process.hrtime.bigint();
+      for (;;) {
+        const batch = await consumer.poll(0);
+        if (batch.length === 0) break;
+        for (let i = 0; i < batch.length; i++) bytes += batch[i]!.value!.length;
+        n += batch.length;
+      }
+      const sec = Number(process.hrtime.bigint() - t0) / 1e9;
+      await consumer.close();
+      if (n !== records || bytes !== records * RECORD_BYTES) throw new Error(`consume bench read ${n} records (${bytes} B), expected ${records}`);
+      if (r > 0) rates.push(n / sec); // run 0 warms up
+    }
+    return rates;
+  } finally {
+    cleanup();
+  }
+}
+
+export const E2E_WORKLOAD: Workload = {
+  name: 'kafka-e2e-100b-100k-rate',
+  model: 'kafka',
+  topics: 1,
+  partitionsPerTopic: 1,
+  messageSize: RECORD_BYTES,
+  producersPerTopic: 1,
+  subscriptionsPerTopic: 1,
+  consumerPerSubscription: 1,
+  producerRate: 100_000,
+  keyDistributor: 'NO_KEY',
+  testDurationMinutes: 0.25,
+  warmupDurationMinutes: 0.05,
+  acks: 1,
+  description: 'kafka.e2e.100B: producer and consumer on worker threads, 100 k records/s',
+};
+
+export async function runKafkaBench(opts: BenchFunctionOptions & { quick?: boolean } = {}): Promise<BenchResult[]> {
+  const quick = opts.quick === true;
+  const runs = opts.runs ?? (quick ? 3 : 5);
+  const want = (id: string) => !opts.filter || opts.filter.test(id);
+  const ids = ['kafka.produce.100B', 'kafka.consume.100B', 'kafka.e2e.100B'].filter(want);
+  const results: BenchResult[] = [];
+  const progress = (id: string, done: number, message?: string) => opts.onProgress?.({ id, done, total: ids.length, ...(message ? { message } : {}) });
+  let done = 0;
+  const load = os.loadavg()[0]!;
+
+  if (want('kafka.produce.100B') && !opts.signal?.aborted) {
+    progress('kafka.produce.100B', done, 'one producer, acks 1');
+    const rates: number[] = [];
+    for (let i = 0; i < runs && !opts.signal?.aborted; i++) rates.push(await produceRun(quick ? 0.5 : 2));
+    results.push(summarizeRuns('kafka.produce.100B', rates, RECORD_BYTES, { extra: { acks: 1, recordsPerSend: SEND_BATCH, partitions: 1, loadAvg1m: load }, samples: rates }));
+    progress('kafka.produce.100B', ++done);
+  }
+  if (want('kafka.consume.100B') && !opts.signal?.aborted) {
+    progress('kafka.consume.100B', done, 'one consumer, max.poll.records 500');
+    const records = quick ? 500_000 : 2_000_000;
+    const rates = await consumeRuns(records, runs);
+    results.push(summarizeRuns('kafka.consume.100B', rates, RECORD_BYTES, { extra: { records, maxPollRecords: 500, partitions: 1, loadAvg1m: load }, samples: rates }));
+    progress('kafka.consume.100B', ++done);
+  }
+  if (want('kafka.e2e.100B') && !opts.signal?.aborted) {
+    progress('kafka.e2e.100B', done, 'workers, 100 k records/s');
+    const outcome = await benchWorkload(E2E_WORKLOAD, {
+      runs: quick ? 2 : 3,
+      durationSec: quick ? 4 : 15,
+      warmupSec: quick ? 1 : 3,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
+    if (outcome) {
+      const r = outcome.result;
+      r.id = 'kafka.e2e.100B';
+      r.extra = { ...(r.extra ?? {}), loadAvg1m: load, threads: 'producer worker + consumer worker + engine on main' };
+      results.push(r);
+    }
+    progress('kafka.e2e.100B', ++done);
+  }
+  return results;
+}
+
+if (require.main === module) {
+  const quick = process.argv.includes('quick') || process.argv.includes('--quick');
+  runKafkaBench({ quick, onProgress: (p) => p.message && process.stderr.write(`${p.id}: ${p.message}\n`) }).then(
+    (results) => process.stdout.write(JSON.stringify({ results }, null, 2) + '\n'),
+    (e: unknown) => {
+      process.stderr.write(`${(e as Error).stack ?? String(e)}\n`);
+      process.exit(1);
+    },
+  );
+}

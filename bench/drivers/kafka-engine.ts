@@ -1,0 +1,159 @@
+/**
+ * Benchmark driver for mqlab's in-process Kafka engine (core/kafka).
+ *
+ * The engine lives in the host thread (the runner's main thread) on a temporary directory. Each
+ * producer / consumer worker gets a MessagePort served with `serveKafka` (core/kafka/worker-host.ts)
+ * and talks to the engine through `connectKafka`: a producer sends each batch of fixed-size
+ * payloads as one message (`sendFixed`); a consumer is a group member (group = subscription) whose
+ * long polls (`pollPacked`, up to 100 ms) come back as one value buffer per poll.
+ *
+ * Options: `acks` (0 | 1 | 'all', default the workload's or 1), `flush` ('none' | 'async'),
+ * `segmentBytes`, `dataDir` (default a fresh temp dir, removed on close).
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import { MqlabError } from '../../core/errors';
+import { KafkaEngine } from '../../core/kafka/engine';
+import { serveKafka } from '../../core/kafka/worker-host';
+import { connectKafka, type RemoteConsumer, type RemoteKafka } from '../../core/kafka/remote';
+import type { Acks } from '../../core/kafka/types';
+import type { RpcServer } from '../../core/threads';
+import type { BenchConsumer, BenchDriver, BenchProducer, ConsumerCallback, DriverContext, DriverLink, DriverOptions, MessageBatch, WorkerAssignment, Workload } from './driver';
+
+interface KafkaLink {
+  port: MessagePort;
+}
+
+function acksOf(options: DriverOptions, workload: Workload): Acks {
+  const a = options.acks ?? workload.acks ?? 1;
+  if (a === 0 || a === 1 || a === 'all' || a === -1) return a;
+  if (a === '0' || a === '1') return Number(a) as 0 | 1;
+  throw new MqlabError('ERR_INVALID_ARG', `kafka driver: acks must be 0, 1 or 'all', got ${String(a)}`);
+}
+
+class KafkaBenchConsumer implements BenchConsumer {
+  private running = true;
+  private readonly loop: Promise<void>;
+
+  constructor(private readonly consumer: RemoteConsumer, private readonly callback: ConsumerCallback) {
+    this.loop = this.run();
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      const r = await this.consumer.pollPacked(100, 5000);
+      if (!this.running && r.count === 0) break;
+      if (r.count === 0) continue;
+      const size = r.valueLengths[0]!;
+      let uniform = size >= 0;
+      for (let i = 1; i < r.count && uniform; i++) uniform = r.valueLengths[i] === size;
+      if (uniform) this.callback.onBatch({ data: r.values, count: r.count, size });
+      else {
+        let pos = 0;
+        for (let i = 0; i < r.count; i++) {
+          const n = Math.max(0, r.valueLengths[i]!);
+          this.callback.onMessage(r.values.subarray(pos, pos + n));
+          pos += n;
+        }
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    this.running = false;
+    await this.loop.catch(() => undefined);
+    await this.consumer.close().catch(() => undefined);
+  }
+}
+
+export class KafkaEngineDriver implements BenchDriver {
+  private engine: KafkaEngine | undefined;
+  private remote: RemoteKafka | undefined;
+  private workload: Workload | undefined;
+  private dataDir: string | undefined;
+  private ownsDir = false;
+  private readonly servers: RpcServer[] = [];
+  private readonly open = new Set<{ close(): Promise<void> }>();
+
+  constructor(private readonly options: DriverOptions) {}
+
+  async initialize(workload: Workload, ctx: DriverContext): Promise<void> {
+    this.workload = workload;
+    if (ctx.role === 'host') {
+      const given = typeof this.options.dataDir === 'string' ? this.options.dataDir : undefined;
+      this.ownsDir = given === undefined;
+      this.dataDir = given ?? fs.mkdtempSync(path.join(os.tmpdir(), 'mqlab-kafka-bench-'));
+      const flush = this.options.flush === 'async' ? 'async' : 'none';
+      const segmentBytes = typeof this.options.segmentBytes === 'number' ? this.options.segmentBytes : 64 * 1024 * 1024;
+      this.engine = KafkaEngine.open(this.dataDir, { flush, segmentBytes, retentionCheckIntervalMs: 0 });
+    } else {
+      const link = ctx.link as KafkaLink | undefined;
+      if (!link || typeof link !== 'object' || !link.port) throw new MqlabError('ERR_INVALID_ARG', 'kafka driver in a worker needs the link from the host driver');
+      this.remote = connectKafka(link.port);
+    }
+  }
+
+  async share(_assignment: WorkerAssignment): Promise<DriverLink> {
+    if (!this.engine) throw new MqlabError('ERR_CLOSED', 'kafka driver: share() is for the host, after initialize');
+    const { port1, port2 } = new MessageChannel();
+    this.servers.push(serveKafka(this.engine, port1));
+    return { value: { port: port2 } satisfies KafkaLink, transfer: [port2] };
+  }
+
+  async createTopic(topic: string, partitions: number): Promise<void> {
+    if (!this.engine) throw new MqlabError('ERR_CLOSED', 'kafka driver: createTopic() is for the host');
+    if (!this.engine.hasTopic(topic)) this.engine.createTopic(topic, { numPartitions: partitions });
+  }
+
+  async createProducer(topic: string): Promise<BenchProducer> {
+    const remote = this.needRemote();
+    const producer = remote.producer({ acks: acksOf(this.options, this.workload!) });
+    const p: BenchProducer = {
+      async send(key: string | undefined, payload: Uint8Array): Promise<void> {
+        await producer.sendFixed(topic, payload, 1, payload.length, key === undefined ? undefined : [key]);
+      },
+      async sendBatch(batch: MessageBatch): Promise<void> {
+        await producer.sendFixed(topic, batch.data, batch.count, batch.size, batch.keys);
+      },
+      async close(): Promise<void> {},
+    };
+    return p;
+  }
+
+  async createConsumer(topic: string, subscription: string, callback: ConsumerCallback): Promise<BenchConsumer> {
+    const remote = this.needRemote();
+    const consumer = await remote.consumer({ groupId: subscription, autoOffsetReset: 'earliest', maxPollRecords: 5000 });
+    await consumer.subscribe([topic]);
+    // Join the group now (the first poll joins), so the member exists before producers start.
+    const first = await consumer.pollPacked(0, 1);
+    if (first.count > 0) callback.onMessage(first.values);
+    const c = new KafkaBenchConsumer(consumer, callback);
+    this.open.add(c);
+    return c;
+  }
+
+  private needRemote(): RemoteKafka {
+    if (!this.remote || !this.workload) throw new MqlabError('ERR_INVALID_ARG', 'kafka driver: producers and consumers are created in workers');
+    return this.remote;
+  }
+
+  async close(): Promise<void> {
+    for (const o of this.open) await o.close();
+    this.open.clear();
+    this.remote?.close();
+    this.remote = undefined;
+    for (const s of this.servers) s.close();
+    this.servers.length = 0;
+    if (this.engine) {
+      this.engine.close();
+      this.engine = undefined;
+      if (this.ownsDir && this.dataDir) fs.rmSync(this.dataDir, { recursive: true, force: true });
+    }
+  }
+}
+
+export function createDriver(options: DriverOptions): BenchDriver {
+  return new KafkaEngineDriver(options);
+}

@@ -55,6 +55,8 @@ export class Channel extends EventEmitter implements DeliveryHolder {
   private consumerUnacked = 0;
   // Confirms: `publishSeq` messages published in confirm mode, `confirmedSeq` settled.
   protected publishSeq = 0;
+  /** Publishes handed to the engine's pump for confirming, and those whose confirm was delivered. */
+  private takenSeq = 0;
   protected confirmedSeq = 0;
   private pendingCallbacks: Array<ConfirmCallback | undefined> = [];
   private pendingNacks: number[] = [];
@@ -177,8 +179,8 @@ export class Channel extends EventEmitter implements DeliveryHolder {
     if (returns.length > 0) this.pendingReturns = [];
     if (callbacks.length > 0) this.pendingCallbacks = [];
     if (nacks.length > 0) this.pendingNacks = [];
-    const first = this.confirmedSeq + 1;
-    this.confirmedSeq += callbacks.length;
+    const first = this.takenSeq + 1;
+    this.takenSeq += callbacks.length;
     return () => this.settleConfirms(returns, callbacks, nacks, first);
   }
 
@@ -202,6 +204,7 @@ export class Channel extends EventEmitter implements DeliveryHolder {
       }
     }
     const last = first + callbacks.length - 1;
+    if (last > this.confirmedSeq) this.confirmedSeq = last;
     if (this.waiters.length > 0) {
       const still: ConfirmWaiter[] = [];
       for (const w of this.waiters) {
@@ -216,7 +219,7 @@ export class Channel extends EventEmitter implements DeliveryHolder {
   /** Resolves once every message published so far on this channel is confirmed; rejects if one was nacked. */
   protected waitForAll(): Promise<void> {
     const upTo = this.publishSeq;
-    if (this.confirmedSeq >= upTo && !this.confirmQueued) return Promise.resolve();
+    if (this.confirmedSeq >= upTo) return Promise.resolve();
     return new Promise((resolve, reject) => this.waiters.push({ upTo, failed: false, resolve, reject }));
   }
 

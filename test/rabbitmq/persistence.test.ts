@@ -6,12 +6,17 @@ import { RabbitEngine } from '../../core/rabbitmq';
 import type { ConsumeMessage } from '../../core/rabbitmq';
 import { must, settle } from './helpers';
 
+/** Persistence needs the storage core's native addon; without it these tests skip, saying why. */
 function storageAvailable(): string | false {
+  const dir = mkdtempSync(join(tmpdir(), 'mqlab-rabbit-probe-'));
   try {
-    require('../../core/log');
+    const { CommitLog } = require('../../core/log') as typeof import('../../core/log');
+    CommitLog.open(join(dir, 'probe')).close();
     return false;
   } catch (e) {
-    return `storage core not loadable: ${(e as Error).message}`;
+    return `storage core not usable: ${(e as Error).message}`;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 const skip = storageAvailable();

@@ -89,7 +89,6 @@ export class PushConsumer {
   private listener: MessageListenerConcurrently | undefined;
   private orderlyListener: MessageListenerOrderly | undefined;
   private running = false;
-  private crashed = false;
   private rebalancing: Promise<void> | undefined;
   private rebalanceAgain = false;
   private lockPending = false;
@@ -266,9 +265,20 @@ export class PushConsumer {
     }
   }
 
+  /**
+   * Where a newly owned queue starts: the stored offset, else the consume-from policy — which is
+   * then stored at once, so the group's starting point on every queue it owned survives restarts
+   * even before anything is consumed there.
+   */
   private async computePullFromWhere(mq: MessageQueue, broker: BrokerApi): Promise<number> {
     const stored = await this.offsetStore.read(mq);
     if (stored >= 0) return stored;
+    const start = await this.startOffset(mq, broker);
+    await this.offsetStore.update(mq, start);
+    return start;
+  }
+
+  private async startOffset(mq: MessageQueue, broker: BrokerApi): Promise<number> {
     switch (this.opts.consumeFromWhere ?? 'CONSUME_FROM_LAST_OFFSET') {
       case 'CONSUME_FROM_FIRST_OFFSET':
         return broker.getMinOffset(mq.topic, mq.queueId);
@@ -334,11 +344,13 @@ export class PushConsumer {
       for (const m of chunk) restoreRetryTopic(m);
       if (this.orderlyListener) await this.consumeOrderly(pq, chunk);
       else await this.consumeConcurrently(pq, chunk);
-      if (this.crashed) return; // nothing more is stored after a crash
+      // A listener that returns after shutdown() or crash() began does not move the offset: the
+      // next owner consumes the chunk again (RocketMQ skips the offset update of a dropped queue).
+      if (!this.running) return;
       pq.nextOffset = nextOffset;
       await this.offsetStore.update(pq.mq, nextOffset).catch(() => undefined);
     }
-    if (this.crashed) return;
+    if (!this.running) return;
     pq.nextOffset = res.nextBeginOffset;
     await this.offsetStore.update(pq.mq, pq.nextOffset).catch(() => undefined);
   }
@@ -351,7 +363,7 @@ export class PushConsumer {
     } catch {
       status = 'RECONSUME_LATER';
     }
-    if (status === 'CONSUME_SUCCESS') return;
+    if (status === 'CONSUME_SUCCESS' || !this.running) return;
     if (this.messageModel === 'BROADCASTING') return; // RocketMQ drops failed broadcast messages
     const maxTimes = this.opts.maxReconsumeTimes ?? DEFAULT_MAX_RECONSUME_TIMES;
     for (let j = ctx.ackIndex + 1; j < chunk.length; j++) {
@@ -411,7 +423,6 @@ export class PushConsumer {
   async crash(options: { connectionLost?: boolean } = {}): Promise<void> {
     const brokers = options.connectionLost === false ? [] : await this.allBrokers().catch(() => []);
     this.running = false;
-    this.crashed = true;
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     for (const pq of this.processQueues.values()) pq.dropped = true;

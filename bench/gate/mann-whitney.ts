@@ -17,28 +17,45 @@ function uOf(a: readonly number[], b: readonly number[]): number {
   return u;
 }
 
-/** Number of ways each U value arises for sizes n, m (classic recurrence), as probabilities. */
-function exactCdf(n: number, m: number, u: number): number {
-  // counts[n][m][k]: arrangements with U = k. Recurrence f(n,m,k) = f(n-1,m,k-m) + f(n,m-1,k).
-  const memo = new Map<string, number>();
-  const f = (i: number, j: number, k: number): number => {
-    if (k < 0) return 0;
-    if (i === 0 || j === 0) return k === 0 ? 1 : 0;
-    const key = `${i},${j},${k}`;
-    const hit = memo.get(key);
-    if (hit !== undefined) return hit;
-    const v = f(i - 1, j, k - j) + f(i, j - 1, k);
-    memo.set(key, v);
-    return v;
-  };
-  let total = 0;
-  let below = 0;
-  for (let k = 0; k <= n * m; k++) {
-    const c = f(n, m, k);
-    total += c;
-    if (k <= Math.floor(u + 1e-9)) below += c;
+/** P(U ≤ k) for k = 0 … n·m under the null hypothesis, per (n, m); computed once and kept. */
+const cdfCache = new Map<string, Float64Array>();
+
+function exactCdfTable(n: number, m: number): Float64Array {
+  const key = `${n},${m}`;
+  const hit = cdfCache.get(key);
+  if (hit) return hit;
+  // f[i][j][k]: arrangements of i + j values with U = k; f(i,j,k) = f(i-1,j,k-j) + f(i,j-1,k).
+  let prev: Float64Array[] = []; // prev[j] = counts for i - 1
+  for (let i = 0; i <= n; i++) {
+    const cur: Float64Array[] = [];
+    for (let j = 0; j <= m; j++) {
+      const counts = new Float64Array(i * j + 1);
+      if (i === 0 || j === 0) counts[0] = 1;
+      else {
+        const a = prev[j]!; // (i-1, j): shifted by j
+        const b = cur[j - 1]!; // (i, j-1)
+        for (let k = 0; k < counts.length; k++) counts[k] = (k - j >= 0 && k - j < a.length ? a[k - j]! : 0) + (k < b.length ? b[k]! : 0);
+      }
+      cur.push(counts);
+    }
+    prev = cur;
   }
-  return below / total;
+  const counts = prev[m]!;
+  let total = 0;
+  for (const c of counts) total += c;
+  const cdf = new Float64Array(counts.length);
+  let acc = 0;
+  for (let k = 0; k < counts.length; k++) {
+    acc += counts[k]!;
+    cdf[k] = acc / total;
+  }
+  cdfCache.set(key, cdf);
+  return cdf;
+}
+
+function exactCdf(n: number, m: number, u: number): number {
+  const cdf = exactCdfTable(n, m);
+  return cdf[Math.min(cdf.length - 1, Math.floor(u + 1e-9))]!;
 }
 
 function normalCdf(z: number): number {

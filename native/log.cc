@@ -130,6 +130,8 @@ LogCore::~LogCore() {
     spare_.reset();
     removeFile(spath(kSpareName));
   }
+  toRelease_.reset();
+  sealedBefore_.reset();
   segments_.clear();
   closeFile(lockFd_);
 }
@@ -342,15 +344,23 @@ void LogCore::roll() {
     wantSpare();
     throw;
   }
-  // Only now, with the spare renamed, may the preparer create the next one under the spare name.
-  wantSpare();
   active_->seal(writeOffset_, active_->maxTimestamp.load());
   std::shared_ptr<Segment> next(spare.release());
+  std::shared_ptr<Segment> sealed;
   {
     std::lock_guard<std::mutex> g(listMu_);
+    sealed = segments_.back();
     segments_.push_back(next);
     dirDirty_ = true;
   }
+  {
+    // The segment sealed one roll ago is unlikely to be read soon by tailing readers: let the
+    // preparer drop its page-table entries. Then, with the spare renamed, ask for the next spare.
+    std::lock_guard<std::mutex> g(spareMu_);
+    toRelease_ = std::move(sealedBefore_);
+    sealedBefore_ = std::move(sealed);
+  }
+  wantSpare();
   active_ = next.get();
   writeOffset_ = 0;
 }
@@ -379,7 +389,10 @@ void LogCore::preparerLoop() {
     if (stopping_) return;
     preparing_ = true;
     spareWanted_ = false;
+    std::shared_ptr<Segment> release = std::move(toRelease_);
     lk.unlock();
+    if (release) release->releasePages();
+    release.reset();
     std::unique_ptr<Segment> s;
     try {
       s = Segment::createSpare(spath(kSpareName), config_.segmentBytes);

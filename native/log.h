@@ -141,6 +141,8 @@ class LogCore {
   std::mutex spareMu_;
   std::condition_variable spareCv_;
   std::unique_ptr<Segment> spare_;
+  std::shared_ptr<Segment> sealedBefore_;  // sealed at the last roll; released at the next one
+  std::shared_ptr<Segment> toRelease_;     // handed to the preparer to release its pages
   bool spareWanted_ = true;
   bool preparing_ = false;
   bool stopping_ = false;

@@ -1,6 +1,7 @@
 #include "segment.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 
 #include <cinttypes>
 #include <cstdio>
@@ -127,6 +128,8 @@ void Segment::markDeleted() {
   if (!deleted_) removeFile(path_);
   deleted_ = true;
 }
+
+void Segment::releasePages() const { madvise(map_, fileBytes_, MADV_DONTNEED); }
 
 void Segment::sync(uint64_t from, uint64_t to) const {
   syncRange(map_, headerBytes() + from, headerBytes() + to, path_);

@@ -33,6 +33,9 @@ class Segment {
   std::string name() const;
   // msync of data offsets [from, to).
   void sync(uint64_t from, uint64_t to) const;
+  // Drops this process's page-table entries for the segment (the pages stay in the page cache and
+  // fault back in on the next read), so old segments do not count in RSS.
+  void releasePages() const;
   static uint64_t headerBytes();
   static std::string fileName(uint64_t base);
 

@@ -97,5 +97,5 @@ async function crashTrials(t: Test, mode: 'sync' | 'none', trials: number): Prom
 }
 
 t.test(`kill -9 during flush 'sync' writes loses no confirmed record (${TRIALS} trials)`, (t) => crashTrials(t, 'sync', TRIALS));
-t.test(`kill -9 during flush 'none' appends loses no appended record (${Math.ceil(TRIALS / 3)} trials)`, (t) =>
-  crashTrials(t, 'none', Math.ceil(TRIALS / 3)));
+t.test(`kill -9 during flush 'none' appends loses no appended record (${Math.ceil(TRIALS / 4)} trials)`, (t) =>
+  crashTrials(t, 'none', Math.ceil(TRIALS / 4)));

@@ -135,27 +135,24 @@ export class RemoteEngineHost {
       try {
         if (op.k === 'pub') {
           if (ch.confirmMode) {
-            confirms.push(
-              new Promise<void>((resolve) => {
-                (ch as ConfirmChannel).publish(op.exchange, op.routingKey, op.content, op.options, (err) => {
-                  if (err) nacked.push(op.seq);
-                  resolve();
-                });
-              }),
-            );
+            // Publish outside the promise executor, so a throw is this op's error, not a rejection.
+            const confirmed = deferred();
+            (ch as ConfirmChannel).publish(op.exchange, op.routingKey, op.content, op.options, (err) => {
+              if (err) nacked.push(op.seq);
+              confirmed.resolve();
+            });
+            confirms.push(confirmed.promise);
           } else ch.publish(op.exchange, op.routingKey, op.content, op.options);
         } else if (op.k === 'pubs') {
           for (let i = 0; i < op.count; i++) {
             const content = op.data.subarray(i * op.size, (i + 1) * op.size);
             if (ch.confirmMode) {
-              confirms.push(
-                new Promise<void>((resolve) => {
-                  (ch as ConfirmChannel).publish(op.exchange, op.routingKey, content, op.options, (err) => {
-                    if (err && !nacked.includes(op.seq)) nacked.push(op.seq);
-                    resolve();
-                  });
-                }),
-              );
+              const confirmed = deferred();
+              (ch as ConfirmChannel).publish(op.exchange, op.routingKey, content, op.options, (err) => {
+                if (err && !nacked.includes(op.seq)) nacked.push(op.seq);
+                confirmed.resolve();
+              });
+              confirms.push(confirmed.promise);
             } else ch.publish(op.exchange, op.routingKey, content, op.options);
           }
         } else if (op.k === 'ack') ch.ack(op.tag, op.multiple);
@@ -235,6 +232,12 @@ export class RemoteEngineHost {
   async _closeAll(): Promise<void> {
     for (const id of [...this.connections.keys()]) await this.closeConnection(id).catch(() => undefined);
   }
+}
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
 }
 
 /** Serve `engine` on `port`; returns a handle whose close() also closes the remote connections. */

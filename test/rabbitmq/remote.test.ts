@@ -1,0 +1,83 @@
+import t from 'tap';
+import { MessageChannel } from 'node:worker_threads';
+import { RabbitEngine } from '../../core/rabbitmq';
+import { connectRemoteEngine, serveRemoteEngine, type PackedDelivery } from '../../core/rabbitmq/remote';
+
+function pair(engine: RabbitEngine) {
+  const { port1, port2 } = new MessageChannel();
+  const server = serveRemoteEngine(port1, { connect: () => engine.connect() });
+  const remote = connectRemoteEngine(port2);
+  return { server, remote };
+}
+
+t.test('remote channel: declarations, ordered publishes, errors, confirms, returns', async (t) => {
+  const engine = RabbitEngine.open(null);
+  const { server, remote } = pair(engine);
+  t.teardown(async () => {
+    await remote.close();
+    server.close();
+    await engine.close();
+  });
+  const conn = await remote.connect();
+  const ch = await conn.createConfirmChannel();
+  await ch.assertQueue('q', { durable: false });
+  const acks: Array<string> = [];
+  for (let i = 0; i < 10; i++) ch.sendToQueue('q', Buffer.from(String(i)), undefined, (err) => acks.push(err ? 'nack' : 'ack'));
+  await ch.waitForConfirms();
+  t.equal(acks.length, 10);
+  t.ok(acks.every((a) => a === 'ack'));
+  const returned: string[] = [];
+  ch.on('return', (m: { content: Buffer }) => returned.push(m.content.toString()));
+  ch.publish('amq.direct', 'nobody', Buffer.from('r'), { mandatory: true });
+  await ch.sync();
+  t.same(returned, ['r']);
+  ch.publish('missing', 'k', Buffer.from('x'));
+  await t.rejects(ch.sync(), { code: 'NOT_FOUND', details: { replyCode: 404 } });
+  const got: string[] = [];
+  for (;;) {
+    const m = await ch.get('q', { noAck: true });
+    if (!m) break;
+    t.ok(Buffer.isBuffer(m.content), 'content is a Buffer again');
+    got.push(m.content.toString());
+  }
+  t.same(got, ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
+  await t.rejects(ch.assertQueue('q', { durable: true }), { code: 'PRECONDITION_FAILED' });
+});
+
+t.test('remote packed publish and consume with manual ack', async (t) => {
+  const engine = RabbitEngine.open(null);
+  const { server, remote } = pair(engine);
+  t.teardown(async () => {
+    await remote.close();
+    server.close();
+    await engine.close();
+  });
+  const conn = await remote.connect();
+  const pub = await conn.createChannel();
+  const sub = await conn.createChannel();
+  await pub.assertQueue('p', { durable: false });
+  await sub.prefetch(16);
+  const batches: PackedDelivery[] = [];
+  let total = 0;
+  await sub.consumePacked('p', (d) => {
+    batches.push(d);
+    total += d.count;
+    sub.ack(d.lastTag, true);
+  });
+  const size = 8;
+  const data = new Uint8Array(100 * size);
+  const view = new DataView(data.buffer);
+  for (let i = 0; i < 100; i++) view.setFloat64(i * size, i, true);
+  await new Promise<void>((resolve, reject) => pub.publishPacked('', 'p', data, 100, size, undefined, (err) => (err ? reject(err) : resolve())));
+  const deadline = Date.now() + 5000;
+  while (total < 100 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  t.equal(total, 100);
+  t.ok(batches.every((b) => b.count <= 16), 'prefetch bounds each batch');
+  const values: number[] = [];
+  for (const b of batches) {
+    const v = new DataView(b.data.buffer, b.data.byteOffset, b.data.byteLength);
+    for (let i = 0; i < b.count; i++) values.push(v.getFloat64(i * b.size, true));
+  }
+  t.same(values, Array.from({ length: 100 }, (_, i) => i), 'in order, intact');
+  t.equal((await pub.checkQueue('p')).messageCount, 0);
+});

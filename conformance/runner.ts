@@ -115,6 +115,11 @@ interface Env<M extends ModelName> {
   runTag: string;
 }
 
+let strayRejectionSink: ((e: unknown) => void) | null = null;
+function onStrayRejection(e: unknown): void {
+  if (strayRejectionSink) strayRejectionSink(e);
+}
+
 async function runOne<M extends ModelName>(env: Env<M>, check: Check<M>): Promise<CheckResult> {
   const seed = checkSeed(env.opts.seed, check.name);
   const started = Date.now();
@@ -124,8 +129,11 @@ async function runOne<M extends ModelName>(env: Env<M>, check: Check<M>): Promis
   if (missing.length > 0) return { ...base, status: 'skip', reason: `adapter lacks capability ${missing.join(', ')}`, durationMs: 0 };
   if (check.longOnly && !env.opts.long) return { ...base, status: 'skip', reason: 'runs only with --long', durationMs: 0 };
 
-  const rec = new HistoryRecorder();
+  const rec = new HistoryRecorder(undefined, env.opts.long ? 20_000_000 : 1_000_000);
   const failures: DirectFailure[] = [];
+  // A promise the check or adapter left floating (e.g. `void channel.ack(tag)`) that rejects is
+  // this check's failure, not a crash of the whole run.
+  strayRejectionSink = (e) => failures.push({ message: `unhandled rejection during the check: ${(e as Error)?.message ?? String(e)}` });
   const logs: string[] = [];
   const dataDir = fs.mkdtempSync(path.join(env.workDir, `${slug(check.name)}-`));
   let adapter: RecordingAdapterFor[M] | null = null;
@@ -155,7 +163,10 @@ async function runOne<M extends ModelName>(env: Env<M>, check: Check<M>): Promis
       drained: (targets) => rec.observe('suite', 'drain', { targets: [...targets] }),
       log: (m) => logs.push(m),
       workers: pool,
-      sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+      sleep: (ms) =>
+        new Promise((resolve, reject) =>
+          setTimeout(() => (rec.overflowed ? reject(new MqlabError('ERR_HISTORY_LIMIT', `more than ${rec.limit} operations recorded: a runaway delivery loop?`)) : resolve()), ms),
+        ),
     };
     const bound = check.timeoutMs ?? (env.opts.long ? 600_000 : 60_000);
     await withTimeout(() => check.run(ctx), bound, `check ${check.name}`);
@@ -172,7 +183,9 @@ async function runOne<M extends ModelName>(env: Env<M>, check: Check<M>): Promis
       }
     }
     fs.rmSync(dataDir, { recursive: true, force: true });
+    strayRejectionSink = null;
   }
+  if (rec.overflowed) failures.push({ message: `history limit of ${rec.limit} operations reached; operations after it were not recorded` });
   const ops = rec.finish();
   const verdict = checkHistory(ops, { guarantee: env.info.guarantee, ...(check.allow ? { allow: check.allow } : {}) });
   const failed = failures.length > 0 || !verdict.valid;
@@ -215,6 +228,7 @@ export async function runConformance(opts: RunOptions): Promise<RunResult> {
   const startedAt = new Date();
   const t0 = Date.now();
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mqlab-conform-'));
+  process.on('unhandledRejection', onStrayRejection);
   try {
     let timeouts: OperationTimeouts = { ...DEFAULT_TIMEOUTS, ...opts.timeouts };
     const info = await probeAdapter(opts.model, opts.adapter, timeouts, workDir, opts.params);
@@ -259,6 +273,7 @@ export async function runConformance(opts: RunOptions): Promise<RunResult> {
       results,
     };
   } finally {
+    process.off('unhandledRejection', onStrayRejection);
     fs.rmSync(workDir, { recursive: true, force: true });
   }
 }

@@ -16,9 +16,11 @@ export class HistoryRecorder {
   private readonly origin: bigint;
   private readonly events: PendingOp[] = [];
   private finished: Op[] | null = null;
+  /** Set once `limit` events were recorded; later events are not kept (a runaway loop must not eat all memory). */
+  overflowed = false;
 
   /** `origin` lets worker-thread recorders share the main recorder's time zero. */
-  constructor(origin: bigint = process.hrtime.bigint()) {
+  constructor(origin: bigint = process.hrtime.bigint(), readonly limit = 5_000_000) {
     this.origin = origin;
   }
 
@@ -36,6 +38,10 @@ export class HistoryRecorder {
 
   private push(process: string, type: OpType, f: string, value: unknown, error?: { code: string; message: string }): void {
     if (this.finished) this.finished = null;
+    if (this.events.length >= this.limit) {
+      this.overflowed = true;
+      return;
+    }
     const op: PendingOp = { time: this.now(), process, type, f, value };
     if (error) op.error = error;
     this.events.push(op);

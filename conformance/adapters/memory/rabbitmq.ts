@@ -8,7 +8,8 @@
  *  - push consumers are served round-robin, bounded by the channel's prefetch; pull with `get`;
  *  - ack / nack / reject (single and multiple), requeue sets `redelivered` and counts
  *    deliveries; past `deliveryLimit` a message is dead-lettered (or dropped without a DLX);
- *  - per-queue and per-message TTL on a virtual clock, dead-letter exchanges with x-death;
+ *  - per-queue and per-message TTL on a virtual clock, x-max-length (drop head), dead-letter
+ *    exchanges with x-death;
  *  - closing or crashing a channel requeues its unacked deliveries;
  *  - `restartBroker` keeps durable queues with their persistent messages, drops the rest.
  */
@@ -125,6 +126,8 @@ export class MemoryQueueBroker {
 
   private enqueue(q: Queue, msg: Message): void {
     q.ready.push(msg);
+    // x-max-length: drop (or dead-letter) from the head, as RabbitMQ's default overflow does.
+    while (q.args.maxLength !== undefined && q.ready.length > q.args.maxLength) this.deadLetter(q, q.ready.shift()!, 'maxlen');
     this.dispatch(q);
   }
 

@@ -13,6 +13,8 @@
  *  - tag filtering (`*`, `A || B`): non-matching messages are skipped, offsets still advance;
  *  - RECONSUME_LATER: the message goes to `%RETRY%<group>` with reconsumeTimes + 1 after delay
  *    level 3 + reconsumeTimes; past maxReconsumeTimes to `%DLQ%<group>`;
+ *  - orderly consumers get one message of a queue at a time; their RECONSUME_LATER suspends the
+ *    queue and hands the same message out again (reconsumeTimes + 1) before any later one;
  *  - delay levels and all timing on a virtual clock (`advanceTime`).
  */
 import { MqlabError } from '../../../core/errors';
@@ -193,6 +195,8 @@ interface QueueState {
   pull: number;
   /** Offsets handed out and not settled yet. */
   inFlight: Set<number>;
+  /** Orderly consumption: offsets to hand out again first, with their reconsume count. */
+  redo: Map<number, number>;
 }
 
 function toReceived(s: Stored, topic: string): ReceivedMessage {
@@ -264,7 +268,7 @@ export class MemoryRocketConsumer implements BrokerConsumer {
       }
       let start = this.broker.offsets.get(this.offsetKey(topic, q));
       if (start === undefined) start = this.initialOffset(topic, q);
-      next.set(k, { topic, q, pull: start, inFlight: new Set() });
+      next.set(k, { topic, q, pull: start, inFlight: new Set(), redo: new Map() });
     }
     this.states = next;
   }
@@ -280,7 +284,7 @@ export class MemoryRocketConsumer implements BrokerConsumer {
   }
 
   private persist(st: QueueState): void {
-    const low = st.inFlight.size > 0 ? Math.min(...st.inFlight) : st.pull;
+    const low = Math.min(st.pull, ...st.inFlight, ...st.redo.keys());
     this.broker.offsets.set(this.offsetKey(st.topic, st.q), low);
   }
 
@@ -292,7 +296,18 @@ export class MemoryRocketConsumer implements BrokerConsumer {
       const st = states[(this.cursor + i) % states.length]!;
       const filter = this.subscriptions.get(st.topic) ?? null;
       const end = this.broker.maxOffset(st.topic, st.q);
-      while (out.length < max && st.pull < end) {
+      if (this.options.orderly) {
+        // One message of a queue in flight at a time; a suspended one goes first.
+        if (st.inFlight.size > 0) continue;
+        const [again, times] = st.redo.entries().next().value ?? [];
+        if (again !== undefined) {
+          st.redo.delete(again);
+          st.inFlight.add(again);
+          out.push({ ...toReceived(this.broker.entry(st.topic, st.q, again)!, st.topic), reconsumeTimes: times! });
+          continue;
+        }
+      }
+      while (out.length < max && st.pull < end && !(this.options.orderly && st.inFlight.size > 0)) {
         const s = this.broker.entry(st.topic, st.q, st.pull)!;
         const offset = st.pull++;
         if (filter && !(s.tags !== null && filter.has(s.tags))) continue;
@@ -318,20 +333,27 @@ export class MemoryRocketConsumer implements BrokerConsumer {
 
   async settle(message: ReceivedMessage, status: ConsumeStatus): Promise<void> {
     this.alive();
-    const topic = message.reconsumeTimes > 0 ? this.retryTopic : message.topic;
+    // Orderly retries happen in place; concurrent ones come from the retry topic.
+    const topic = message.reconsumeTimes > 0 && !this.options.orderly ? this.retryTopic : message.topic;
     const st = this.states.get(qkey(topic, { broker: message.broker, queueId: message.queueId }));
     // A queue re-allocated away meanwhile: its new owner will deliver the message again.
     if (!st || !st.inFlight.has(message.queueOffset)) return;
+    if (status === 'RECONSUME_LATER' && this.options.orderly && message.reconsumeTimes < (this.options.maxReconsumeTimes ?? 16)) {
+      st.inFlight.delete(message.queueOffset);
+      st.redo.set(message.queueOffset, message.reconsumeTimes + 1);
+      this.persist(st);
+      return;
+    }
     if (status === 'RECONSUME_LATER' && this.options.model === 'CLUSTERING') {
       const max = this.options.maxReconsumeTimes ?? 16;
       const stored = this.broker.entry(topic, st.q, message.queueOffset)!;
-      const copy = { ...stored, reconsumeTimes: stored.reconsumeTimes + 1 };
-      if (stored.reconsumeTimes >= max) {
+      const copy = { ...stored, reconsumeTimes: message.reconsumeTimes + 1 };
+      if (message.reconsumeTimes >= max) {
         const dlq = `%DLQ%${this.options.group}`;
         this.broker.ensureTopic(dlq);
-        this.broker.store({ ...copy, reconsumeTimes: stored.reconsumeTimes }, dlq, this.broker.queuesOf(dlq)[0]!);
+        this.broker.store({ ...copy, reconsumeTimes: message.reconsumeTimes }, dlq, this.broker.queuesOf(dlq)[0]!);
       } else {
-        this.broker.schedule({ ...copy, topic: this.retryTopic }, this.broker.queuesOf(this.retryTopic)[0]!, 3 + stored.reconsumeTimes);
+        this.broker.schedule({ ...copy, topic: this.retryTopic }, this.broker.queuesOf(this.retryTopic)[0]!, 3 + message.reconsumeTimes);
       }
     }
     st.inFlight.delete(message.queueOffset);

@@ -22,8 +22,13 @@ function deadlineError(what: string, ms: number): MqlabError {
   return new MqlabError('ERR_TIMEOUT', `${what} did not go quiet within ${ms} ms`, { timeoutMs: ms });
 }
 
-function limits<M extends ModelName>(ctx: CheckContext<M>, o: DrainOptions): { idle: number; deadline: number } {
-  return { idle: o.idleMs ?? ctx.scale.idleMs, deadline: Date.now() + (o.deadlineMs ?? (ctx.scale.long ? 600_000 : 30_000)) };
+function checkOverflow<M extends ModelName>(ctx: CheckContext<M>): void {
+  if (ctx.recorder.overflowed) throw new MqlabError('ERR_HISTORY_LIMIT', `more than ${ctx.recorder.limit} operations recorded: a runaway delivery loop?`);
+}
+
+function limits<M extends ModelName>(ctx: CheckContext<M>, o: DrainOptions): { idle: number; deadline: number; budget: number } {
+  const budget = o.deadlineMs ?? (ctx.scale.long ? 600_000 : 30_000);
+  return { idle: o.idleMs ?? ctx.scale.idleMs, deadline: Date.now() + budget, budget };
 }
 
 export interface LogDrainOptions extends DrainOptions {
@@ -35,7 +40,7 @@ export interface LogDrainOptions extends DrainOptions {
 
 /** Polls every consumer in turn until all stay empty for the idle time; returns records per consumer name. */
 export async function drainLog(ctx: CheckContext<'kafka'>, consumers: readonly RecordingLogConsumer[], o: LogDrainOptions = {}): Promise<Map<string, ConsumedRecord[]>> {
-  const { idle, deadline } = limits(ctx, o);
+  const { idle, deadline, budget } = limits(ctx, o);
   const got = new Map<string, ConsumedRecord[]>(consumers.map((c) => [c.name, []]));
   let quietSince = Date.now();
   for (;;) {
@@ -48,10 +53,11 @@ export async function drainLog(ctx: CheckContext<'kafka'>, consumers: readonly R
       if (o.onRecord) for (const r of rs) o.onRecord(c, r);
       if (o.commit !== false) await c.commit();
     }
+    checkOverflow(ctx);
     const now = Date.now();
     if (any) quietSince = now;
     else if (now - quietSince >= idle) break;
-    if (now > deadline) throw deadlineError('draining the log consumers', deadline);
+    if (now > deadline) throw deadlineError('draining the log consumers', budget);
   }
   ctx.drained([...new Set(consumers.map((c) => c.target))]);
   return got;
@@ -65,7 +71,7 @@ export interface BrokerDrainOptions extends DrainOptions {
 }
 
 export async function drainBroker(ctx: CheckContext<'rocketmq'>, consumers: readonly RecordingBrokerConsumer[], o: BrokerDrainOptions = {}): Promise<Map<string, ReceivedMessage[]>> {
-  const { idle, deadline } = limits(ctx, o);
+  const { idle, deadline, budget } = limits(ctx, o);
   const got = new Map<string, ReceivedMessage[]>(consumers.map((c) => [c.name, []]));
   let quietSince = Date.now();
   for (;;) {
@@ -77,11 +83,12 @@ export async function drainBroker(ctx: CheckContext<'rocketmq'>, consumers: read
       got.get(c.name)!.push(...ms);
       for (const m of ms) await c.settle(m, o.settle ? o.settle(c, m) : 'CONSUME_SUCCESS');
     }
+    checkOverflow(ctx);
     const now = Date.now();
     if (any) quietSince = now;
     else if (o.advanceMs && ctx.has('virtual-time')) await ctx.adapter.advanceTime(o.advanceMs);
     if (!any && now - quietSince >= idle) break;
-    if (now > deadline) throw deadlineError('draining the broker consumers', deadline);
+    if (now > deadline) throw deadlineError('draining the broker consumers', budget);
   }
   ctx.drained([...new Set(consumers.map((c) => c.target))]);
   return got;
@@ -92,7 +99,7 @@ export async function drainBroker(ctx: CheckContext<'rocketmq'>, consumers: read
  * changing for the idle time, then marks `targets` drained.
  */
 export async function drainPush<M extends ModelName>(ctx: CheckContext<M>, targets: readonly string[], count: () => number, o: DrainOptions = {}): Promise<void> {
-  const { idle, deadline } = limits(ctx, o);
+  const { idle, deadline, budget } = limits(ctx, o);
   let last = count();
   let quietSince = Date.now();
   for (;;) {
@@ -103,7 +110,7 @@ export async function drainPush<M extends ModelName>(ctx: CheckContext<M>, targe
       last = n;
       quietSince = now;
     } else if (now - quietSince >= idle) break;
-    if (now > deadline) throw deadlineError('waiting for push deliveries', deadline);
+    if (now > deadline) throw deadlineError('waiting for push deliveries', budget);
   }
   ctx.drained(targets);
 }

@@ -1,7 +1,7 @@
 /**
  * Starts a TypeScript file as a child process, for crash and fuzz children. Campaigns start
  * hundreds of children, so each child file is bundled once per run into plain CommonJS
- * (build/reliability/, with esbuild, which tsx brings) and started without a loader: about 5x faster
+ * (scripts/reliability/.bundles/, with esbuild, which tsx brings) and started without a loader: about 5x faster
  * than tsx on a loaded machine. Without esbuild the child runs through `--import tsx` (not
  * `--require tsx/cjs`: under tap the child inherits an ESM `--import` hook in NODE_OPTIONS, so its
  * entry goes through the ESM loader, which only tsx's ESM hook teaches `.ts`).
@@ -11,8 +11,11 @@ import * as path from 'node:path';
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
-/** Inside build/ so the bundled core finds the addon in build/Release, as from the sources. */
-const BUNDLE_DIR = path.join(REPO_ROOT, 'build', 'reliability');
+/**
+ * Beside this file (git-ignored), so the bundled core finds the addon in build/Release by walking
+ * up from its own directory, as from the sources. Not inside build/: `npm run build:native` wipes it.
+ */
+const BUNDLE_DIR = path.join(__dirname, '.bundles');
 const bundles = new Map<string, string | null>();
 
 interface EsbuildLike {
@@ -28,6 +31,15 @@ function bundleOf(file: string): string | null {
     out = path.join(BUNDLE_DIR, `${path.basename(file, '.ts')}-${process.pid}.js`);
     esbuild.buildSync({ entryPoints: [file], outfile: out, bundle: true, platform: 'node', format: 'cjs', target: 'node20', packages: 'external', logLevel: 'silent' });
     process.once('exit', () => fs.rmSync(out!, { force: true }));
+    // The bundled core looks for build/Release/mqlab_native.node above the bundle: give it a copy of
+    // the addon this process loaded, so a rebuild of build/ during a long campaign cannot pull it away.
+    const addon = path.join(REPO_ROOT, 'build', 'Release', 'mqlab_native.node');
+    const copy = path.join(BUNDLE_DIR, 'build', 'Release', 'mqlab_native.node');
+    if (!fs.existsSync(copy) || fs.statSync(copy).mtimeMs < fs.statSync(addon).mtimeMs) {
+      fs.mkdirSync(path.dirname(copy), { recursive: true });
+      fs.copyFileSync(addon, `${copy}.${process.pid}`);
+      fs.renameSync(`${copy}.${process.pid}`, copy);
+    }
   } catch {
     out = null;
   }

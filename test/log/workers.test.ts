@@ -1,4 +1,5 @@
 import t, { type Test } from 'tap';
+import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { CommitLog } from '../../core/log';
@@ -7,9 +8,9 @@ import { removeDir, tempDir } from './helpers';
 
 const WORKER = path.join(__dirname, '..', 'fixtures', 'log-append-worker.ts');
 
-function runWorker(data: Record<string, unknown>): Promise<{ id: number; done: number }> {
+function runWorker(data: Record<string, unknown>, file = WORKER): Promise<{ id: number; done: number }> {
   return new Promise((resolve, reject) => {
-    const { filename, argv } = workerEntry(WORKER);
+    const { filename, argv } = workerEntry(file);
     const w = new Worker(filename, { argv, workerData: data });
     w.once('message', resolve);
     w.once('error', reject);
@@ -65,4 +66,17 @@ t.test('worker threads mixing append and appendBatch, verified record by record'
   t.teardown(() => removeDir(dir));
   await Promise.all([0, 1].map((id) => runWorker({ dir, id, count: 30_000, size: 64, batch: id === 0 ? 1 : 100 })));
   verify(t, dir, 2, 30_000, 64);
+});
+
+t.test('a worker that exits without closing releases its handle (environment cleanup)', async (t) => {
+  const dir = tempDir('workers-leave');
+  t.teardown(() => removeDir(dir));
+  const main = CommitLog.open(dir, { segmentBytes: 64 * 1024 });
+  await runWorker({ dir }, path.join(__dirname, '..', 'fixtures', 'log-leave-open-worker.ts'));
+  await new Promise((r) => setTimeout(r, 50));
+  t.equal([...main.records()].length, 1000, 'the worker\'s records are visible to the main thread');
+  main.close();
+  const child = spawnSync(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', 'fixtures', 'log-open-child.ts'), dir],
+    { encoding: 'utf8', timeout: 60_000 });
+  t.equal(child.stdout.trim(), 'opened', 'no handle left behind: another process can open the log');
 });

@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { amqpError, AmqpErrors, ReplyCodes } from './amqp-errors';
 import { Consumer } from './consumer';
 import type { Connection } from './connection';
-import { PublishOutcome, type RabbitEngine } from './engine';
+import type { RabbitEngine } from './engine';
+import { PublishOutcome } from './publish-outcome';
 import { EntryState, type DeliveryHolder, type QueueEntry } from './message';
 import { withDeliveryCount } from './consumer';
 import { buildProperties } from './message-properties';
@@ -22,6 +23,11 @@ import type {
   ReturnMessage,
 } from './types';
 import { checkBoolean, checkNonNegativeInteger, checkShortString } from './validate';
+
+// Hot-path bindings: under tsx (esbuild) each use of an imported name is a getter call, so the
+// names used per message are bound once here (tsc output is unaffected).
+const UNROUTABLE = PublishOutcome.Unroutable;
+const REJECTED = PublishOutcome.Rejected;
 
 export type ConfirmCallback = (err: Error | null, ok?: unknown) => void;
 
@@ -143,7 +149,7 @@ export class Channel extends EventEmitter implements DeliveryHolder {
   protected publishWith(exchange: string, routingKey: string, content: Uint8Array, options: PublishOptions | undefined, cb: ConfirmCallback | undefined): boolean {
     if (this.closed) throw AmqpErrors.channelClosed(this.id);
     const outcome = this.engine.publish(exchange, routingKey, content, options);
-    if (outcome === PublishOutcome.Unroutable && options !== undefined && options.mandatory === true) {
+    if (outcome === UNROUTABLE && options !== undefined && options.mandatory === true) {
       this.pendingReturns.push({
         content: Buffer.from(content),
         fields: { replyCode: ReplyCodes.NO_ROUTE, replyText: 'NO_ROUTE', exchange, routingKey },
@@ -154,7 +160,7 @@ export class Channel extends EventEmitter implements DeliveryHolder {
     if (this.confirmMode) {
       const seq = ++this.publishSeq;
       this.pendingCallbacks.push(cb);
-      if (outcome === PublishOutcome.Rejected) this.pendingNacks.push(seq);
+      if (outcome === REJECTED) this.pendingNacks.push(seq);
       this.queueConfirmWork();
     }
     return true;

@@ -7,6 +7,7 @@ import { buildDeathHeaders } from './dead-letter';
 import { Binding, Exchange } from './exchange';
 import { EMPTY_PROPERTIES, buildProperties, routingKeyList, ttlOf } from './message-properties';
 import { QueueEntry, StoredMessage } from './message';
+import { PublishOutcome } from './publish-outcome';
 import { Queue, type QueueHost } from './queue';
 import { firstDifference, mergeQueueOptions, parseQueueArguments } from './queue-arguments';
 import type { EngineStorage, EngineStorageOptions, QueueStore, RecoveredEntryFields } from './store-types';
@@ -24,13 +25,13 @@ import type {
 } from './types';
 import { checkBoolean, checkEntityName, checkFieldTable, checkShortString } from './validate';
 
-/** What happened to one publish, for confirms and mandatory returns. */
-export const enum PublishOutcome {
-  Routed = 0,
-  Unroutable = 1,
-  /** A queue with x-overflow reject-publish refused it (confirm = nack). */
-  Rejected = 2,
-}
+// Hot-path bindings: under tsx (esbuild) each use of an imported name is a getter call, so the
+// names used per message are bound once here (tsc output is unaffected).
+const NO_PROPERTIES = EMPTY_PROPERTIES;
+const propertiesFrom = buildProperties;
+const ttlFrom = ttlOf;
+const Stored = StoredMessage;
+
 
 const EXCHANGE_TYPES: readonly ExchangeType[] = ['direct', 'fanout', 'topic', 'headers'];
 const PREDECLARED: ReadonlyArray<[string, ExchangeType]> = [
@@ -41,6 +42,13 @@ const PREDECLARED: ReadonlyArray<[string, ExchangeType]> = [
   ['amq.match', 'headers'],
 ];
 const EMPTY_ROUTE: readonly Queue[] = Object.freeze([]);
+
+/** A private copy of a message body (small ones come from Node's buffer pool). */
+function copyOf(src: Uint8Array): Buffer {
+  const b = Buffer.allocUnsafe(src.length);
+  b.set(src);
+  return b;
+}
 /** Pump rounds run as microtasks in one event-loop turn before yielding to I/O via setImmediate. */
 const MICROTASK_ROUNDS = 32;
 
@@ -357,9 +365,9 @@ export class RabbitEngine implements QueueHost {
     }
     if (typeof routingKey !== 'string' || routingKey.length > 85) checkShortString('routing key', routingKey);
     if (!(content instanceof Uint8Array)) throw AmqpErrors.invalidArg('content', 'must be a Buffer or Uint8Array', { argument: 'content' });
-    const props = options === undefined ? EMPTY_PROPERTIES : buildProperties(options);
-    const body = this.copyContent ? Buffer.from(content) : Buffer.isBuffer(content) ? content : Buffer.from(content.buffer, content.byteOffset, content.byteLength);
-    const message = new StoredMessage(exchangeName, routingKey, body, props, props.deliveryMode === 2, ttlOf(props));
+    const props = options === undefined ? NO_PROPERTIES : propertiesFrom(options);
+    const body = this.copyContent ? copyOf(content) : Buffer.isBuffer(content) ? content : Buffer.from(content.buffer, content.byteOffset, content.byteLength);
+    const message = new Stored(exchangeName, routingKey, body, props, props.deliveryMode === 2, ttlFrom(props));
     let queues = ex === undefined ? (this.queues.get(routingKey)?.selfRoute ?? EMPTY_ROUTE) : ex.route(routingKey, props.headers);
     if (options !== undefined && (options.CC !== undefined || options.BCC !== undefined)) {
       const keys = [...(options.CC !== undefined ? routingKeyList('CC', options.CC) : []), ...(options.BCC !== undefined ? routingKeyList('BCC', options.BCC) : [])];

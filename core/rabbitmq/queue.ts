@@ -5,6 +5,13 @@ import type { QueueStore } from './store-types';
 import type { Consumer } from './consumer';
 import type { DeadLetterReason, FieldTable } from './types';
 
+// Hot-path bindings: under tsx (esbuild) each use of an imported name is a getter call, so the
+// names used per message are bound once here (tsc output is unaffected).
+const READY = EntryState.Ready;
+const UNACKED = EntryState.Unacked;
+const GONE = EntryState.Gone;
+const Entry = QueueEntry;
+
 /** What a queue needs from the engine around it. */
 export interface QueueHost {
   now(): number;
@@ -97,7 +104,7 @@ export class Queue {
       expiresAt = Math.min(expiresAt, now + message.ttlMs);
       this.mayExpire = true;
     }
-    const entry = new QueueEntry(this, message, this.nextOrder++, expiresAt);
+    const entry = new Entry(this, message, this.nextOrder++, expiresAt);
     this.ready.push(entry);
     if (this.store !== null && message.persistent) this.store.added(entry);
     if (this.consumers.length > 0 && !this.dispatchQueued) this.host.scheduleDispatch(this);
@@ -164,22 +171,22 @@ export class Queue {
 
   /** An entry goes to a holder (consumer or `get`) until settled. */
   markUnacked(entry: QueueEntry): void {
-    entry.state = EntryState.Unacked;
+    entry.state = UNACKED;
     this.unackedCount++;
     if (entry.storeSeq >= 0) this.store?.changed(entry);
   }
 
   /** Delivered with auto-ack, or acked: gone for good. */
   settle(entry: QueueEntry): void {
-    if (entry.state === EntryState.Unacked) this.unackedCount--;
+    if (entry.state === UNACKED) this.unackedCount--;
     this.leave(entry);
   }
 
   /** nack/reject with requeue, or the holder went away: back at its original position. */
   requeue(entry: QueueEntry): void {
-    if (entry.state === EntryState.Unacked) this.unackedCount--;
+    if (entry.state === UNACKED) this.unackedCount--;
     if (this.deleted) {
-      entry.state = EntryState.Gone;
+      entry.state = GONE;
       return;
     }
     entry.deliveryCount++;
@@ -189,7 +196,7 @@ export class Queue {
       this.host.deadLetter(this, entry, 'delivery_limit');
       return;
     }
-    entry.state = EntryState.Ready;
+    entry.state = READY;
     if (entry.storeSeq >= 0) this.store?.changed(entry);
     const list = this.returned;
     if (list.length === 0 || list[list.length - 1]!.order < entry.order) list.push(entry);
@@ -200,9 +207,9 @@ export class Queue {
 
   /** nack/reject without requeue: dead-lettered (reason `rejected`) or dropped. */
   reject(entry: QueueEntry): void {
-    if (entry.state === EntryState.Unacked) this.unackedCount--;
+    if (entry.state === UNACKED) this.unackedCount--;
     if (this.deleted) {
-      entry.state = EntryState.Gone;
+      entry.state = GONE;
       return;
     }
     this.leave(entry);
@@ -210,7 +217,7 @@ export class Queue {
   }
 
   private leave(entry: QueueEntry): void {
-    entry.state = EntryState.Gone;
+    entry.state = GONE;
     if (entry.storeSeq >= 0) this.store?.changed(entry);
   }
 

@@ -45,8 +45,12 @@ export function buildTarget(target: string): string {
   fs.mkdirSync(OUT, { recursive: true });
   const exe = path.join(OUT, target);
   const sources = FUZZ_TARGETS[target]!.map((s) => path.join(ROOT, s));
-  const r = spawnSync('clang++', [...FLAGS, ...sources, '-o', exe], { encoding: 'utf8' });
+  // Sanitizer builds take a while on a loaded machine: reuse the binary when no source changed.
+  const deps = [...sources, ...fs.readdirSync(path.join(ROOT, 'native')).filter((f) => f.endsWith('.h')).map((f) => path.join(ROOT, 'native', f))];
+  if (fs.existsSync(exe) && deps.every((d) => fs.statSync(d).mtimeMs < fs.statSync(exe).mtimeMs)) return exe;
+  const r = spawnSync('clang++', [...FLAGS, ...sources, '-o', `${exe}.tmp`], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`building ${target} failed:\n${r.stderr}`);
+  fs.renameSync(`${exe}.tmp`, exe);
   return exe;
 }
 

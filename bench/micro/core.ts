@@ -43,16 +43,40 @@ interface Plan {
  * returns the per-run rates. `fn` may return a duration in ms to replace the measured one (for
  * native loops and for measurements that exclude their own setup).
  */
-async function measure(name: string, runs: number, opsPerRun: number, fn: () => unknown): Promise<number[]> {
+interface Measured {
+  /** Operations per wall-clock second, one per run. */
+  rates: number[];
+  /** Operations per CPU-second of the whole process (all threads), one per run: on a machine shared
+   *  with other work this moves much less than the wall-clock rate. */
+  cpuRates: number[];
+}
+
+async function measure(name: string, runs: number, opsPerRun: number, fn: () => unknown): Promise<Measured> {
   const bench = new Bench({ iterations: runs, time: 0, warmup: true, warmupIterations: 1, warmupTime: 0, retainSamples: true, throws: true });
+  const cpuRates: number[] = [];
   bench.add(name, async () => {
+    const c0 = process.cpuUsage();
     const ms = await fn();
+    const c = process.cpuUsage(c0);
+    cpuRates.push(opsPerRun / ((c.user + c.system) / 1e6));
     return typeof ms === 'number' ? { overriddenDuration: ms } : undefined;
   });
   await bench.run();
   const result = bench.tasks[0]!.result;
   if (result.state !== 'completed' || !result.latency.samples) throw new Error(`benchmark ${name} did not complete (${result.state})`);
-  return [...result.latency.samples].map((ms) => opsPerRun / (ms / 1000));
+  return { rates: [...result.latency.samples].map((ms) => opsPerRun / (ms / 1000)), cpuRates: cpuRates.slice(-runs) };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+}
+
+/** summarizeRuns plus the CPU-time rate and the load the machine was under. */
+function summarize(id: string, m: Measured, bytesPerOp: number, extra: Record<string, number | string | boolean> = {}): BenchResult {
+  return summarizeRuns(id, m.rates, bytesPerOp, {
+    extra: { ...extra, cpuOpsPerSec: Math.round(median(m.cpuRates)), loadAvg1m: Math.round(os.loadavg()[0]! * 100) / 100 },
+  });
 }
 
 function tempDir(name: string): string {
@@ -76,7 +100,7 @@ const CASES: Record<string, Case> = {
     try {
       const n = quick ? 2_000_000 : 10_000_000;
       const rates = await measure('limit', runs, n, () => nativeAddon().benchFrameCopy(dir, 100, n) * 1000);
-      return summarizeRuns('core.limit.memcpy.100B', rates, 100);
+      return summarize('core.limit.memcpy.100B', rates, 100);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
@@ -89,7 +113,7 @@ const CASES: Record<string, Case> = {
       const rates = await measure('append', runs, n, () => {
         for (let i = 0; i < n; i++) log.append(payload);
       });
-      return summarizeRuns('core.append.100B', rates, 100, { extra: { segments: log.segmentCount() } });
+      return summarize('core.append.100B', rates, 100, { segments: log.segmentCount() });
     }),
 
   'core.appendBatch.100B': ({ runs, quick }) =>
@@ -99,7 +123,7 @@ const CASES: Record<string, Case> = {
       const rates = await measure('appendBatch', runs, calls * 1000, () => {
         for (let i = 0; i < calls; i++) log.appendBatch(batch);
       });
-      return summarizeRuns('core.appendBatch.100B', rates, 100);
+      return summarize('core.appendBatch.100B', rates, 100);
     }),
 
   'core.append.1KB': ({ runs, quick }) =>
@@ -109,7 +133,7 @@ const CASES: Record<string, Case> = {
       const rates = await measure('append1k', runs, n, () => {
         for (let i = 0; i < n; i++) log.append(payload);
       });
-      return summarizeRuns('core.append.1KB', rates, 1024);
+      return summarize('core.append.1KB', rates, 1024);
     }),
 
   'core.read.100B': ({ runs, quick }) =>
@@ -123,7 +147,7 @@ const CASES: Record<string, Case> = {
         for (let i = 0; i < n; i++) sum += log.read(positions[i]!).payload.length;
       });
       if (sum === 0) throw new Error('reads returned nothing');
-      return summarizeRuns('core.read.100B', rates, 100);
+      return summarize('core.read.100B', rates, 100);
     }),
 
   'core.append.100B.workers2': async ({ runs, quick }) => {
@@ -143,7 +167,7 @@ const CASES: Record<string, Case> = {
         const spans = await done;
         return Math.max(...spans.map((s) => s.end)) - Math.min(...spans.map((s) => s.start));
       });
-      return summarizeRuns('core.append.100B.workers2', rates, 100);
+      return summarize('core.append.100B.workers2', rates, 100);
     } finally {
       await Promise.all(workers.map((w) => new Promise((resolve) => {
         w.once('exit', resolve);
@@ -168,7 +192,7 @@ const CASES: Record<string, Case> = {
         };
         await Promise.all(Array.from({ length: inFlight }, lane));
       });
-      return summarizeRuns('core.append-sync.100B', rates, 100, { extra: { inFlight } });
+      return summarize('core.append-sync.100B', rates, 100, { inFlight });
     }),
 
   'core.fs-writeSync.100B': async ({ runs, quick }) => {
@@ -180,7 +204,7 @@ const CASES: Record<string, Case> = {
       const rates = await measure('fsWrite', runs, n, () => {
         for (let i = 0; i < n; i++) fs.writeSync(fd, payload);
       });
-      return summarizeRuns('core.fs-writeSync.100B', rates, 100);
+      return summarize('core.fs-writeSync.100B', rates, 100);
     } finally {
       fs.closeSync(fd);
       fs.rmSync(dir, { recursive: true, force: true });
@@ -199,7 +223,7 @@ const CASES: Record<string, Case> = {
           fs.fdatasyncSync(fd);
         }
       });
-      return summarizeRuns('core.fs-fdatasync.100B', rates, 100);
+      return summarize('core.fs-fdatasync.100B', rates, 100);
     } finally {
       fs.closeSync(fd);
       fs.rmSync(dir, { recursive: true, force: true });
@@ -222,7 +246,7 @@ const CASES: Record<string, Case> = {
         seconds.push(ms / 1000);
         return ms;
       });
-      return summarizeRuns('core.recover.1GiB', rates, 0, { extra: { medianSeconds: seconds.sort((a, b) => a - b)[seconds.length >> 1]! } });
+      return summarize('core.recover.1GiB', rates, 0, { medianSeconds: Math.round(median(seconds) * 1000) / 1000 });
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
@@ -262,6 +286,33 @@ export async function runCoreBench(opts: BenchFunctionOptions = {}): Promise<Ben
   return results;
 }
 
+/** The issue's targets as ratios between ids of one run, by wall clock and by CPU time. */
+export function targetReport(results: readonly BenchResult[]): string[] {
+  const by = new Map(results.map((r) => [r.id, r]));
+  const wall = (id: string) => by.get(id)?.opsPerSec;
+  const cpu = (id: string) => by.get(id)?.extra?.cpuOpsPerSec as number | undefined;
+  const lines: string[] = [];
+  // CPU-time ratios only where both sides do the same kind of work on one thread.
+  const ratio = (label: string, a: string, b: string, want: number, withCpu = true) => {
+    const w = wall(a) !== undefined && wall(b) ? wall(a)! / wall(b)! : undefined;
+    const c = withCpu && cpu(a) !== undefined && cpu(b) ? cpu(a)! / cpu(b)! : undefined;
+    if (w === undefined) return;
+    lines.push(`${label.padEnd(44)} wall ${w.toFixed(2).padStart(7)}  cpu ${c === undefined ? '-' : c.toFixed(2).padStart(7)}  target >= ${want}`);
+  };
+  const a = wall('core.append.100B');
+  if (a !== undefined) lines.push(`${'core.append.100B (M records/s)'.padEnd(44)} wall ${(a / 1e6).toFixed(2).padStart(7)}  cpu ${((cpu('core.append.100B') ?? 0) / 1e6).toFixed(2).padStart(7)}  target >= 10`);
+  ratio('core.append.100B / core.limit.memcpy.100B', 'core.append.100B', 'core.limit.memcpy.100B', 0.3);
+  ratio('core.append.100B / core.fs-writeSync.100B', 'core.append.100B', 'core.fs-writeSync.100B', 10);
+  ratio('core.appendBatch.100B / core.limit.memcpy.100B', 'core.appendBatch.100B', 'core.limit.memcpy.100B', 0.6);
+  const kb = by.get('core.append.1KB');
+  if (kb) lines.push(`${'core.append.1KB (GB/s)'.padEnd(44)} wall ${(kb.bytesPerSec / 1e9).toFixed(2).padStart(7)}  cpu ${(((kb.extra?.cpuOpsPerSec as number) ?? 0) * 1024 / 1e9).toFixed(2).padStart(7)}  target >= 2`);
+  ratio('core.append.100B.workers2 / core.append.100B', 'core.append.100B.workers2', 'core.append.100B', 1.3, false);
+  ratio('core.append-sync.100B / core.fs-fdatasync.100B', 'core.append-sync.100B', 'core.fs-fdatasync.100B', 20, false);
+  const rec = by.get('core.recover.1GiB');
+  if (rec) lines.push(`${'core.recover.1GiB (seconds, median)'.padEnd(44)} ${(1 / rec.opsPerSec).toFixed(3)}  target < 1`);
+  return lines;
+}
+
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const jsonAt = args.indexOf('--json');
@@ -274,7 +325,7 @@ async function main(): Promise<void> {
   if (filterAt >= 0) opts.filter = new RegExp(args[filterAt + 1]!);
   const results = await runCoreBench(opts);
   const { formatTable } = await import('../report/table');
-  process.stdout.write(`${formatTable(results)}\n`);
+  process.stdout.write(`${formatTable(results)}\n\ntargets (ratios within this run; load average ${os.loadavg()[0]!.toFixed(1)}):\n${targetReport(results).join('\n')}\n`);
   if (json) {
     const { machineInfo, versionInfo } = await import('../report/machine');
     const { RESULTS_SCHEMA_VERSION } = await import('../report/result');

@@ -1,6 +1,6 @@
 import type { AssignorName, ConsumerRecord, OffsetResetPolicy, TopicPartition, TopicPartitionOffset } from './types';
 import type { KafkaEngine } from './engine';
-import type { Partition } from './partition';
+import type { Partition, PartitionAttachInfo } from './partition';
 import type { LogRecord } from '../log/types';
 import { batchNextOffset, decodeBatch } from './record-batch';
 import { KafkaErrors } from './errors';
@@ -136,13 +136,14 @@ export class Consumer {
     if (!Number.isInteger(maxRecords) || maxRecords < 1) throw Errors.invalidArg('poll(maxRecords)', 'a positive integer');
     const deadline = Date.now() + timeoutMs;
     for (;;) {
+      const seen = this.engine.changeCount;
       await this.maintain();
       const out: ConsumerRecord[] = [];
       this.fetchInto(out, maxRecords);
       if (out.length > 0) return out;
       const left = deadline - Date.now();
       if (left <= 0 || this.closed) return out;
-      await this.engine.waitForChange(Math.min(left, 100));
+      await this.engine.waitForChange(Math.min(left, 100), seen);
     }
   }
 
@@ -228,6 +229,32 @@ export class Consumer {
 
   resume(partitions: readonly TopicPartition[]): void {
     for (const tp of partitions) this.assigned(tp).paused = false;
+  }
+
+  /**
+   * The group half of a consumer whose data path runs on a worker thread (DirectConsumer in
+   * remote.ts): takes the offsets the worker has returned to its application as this consumer's
+   * positions, heartbeats / rejoins / auto-commits as poll does, and returns the assignment with the
+   * offset and log position to read each partition from. `generation` changes whenever the worker
+   * must drop its readers and start over from the returned positions.
+   */
+  async syncDirect(progress: readonly TopicPartitionOffset[]): Promise<{ generation: number; changes: SharedArrayBuffer; assignment: Array<TopicPartitionOffset & { position: number; attach: PartitionAttachInfo }> }> {
+    this.ensureOpen();
+    for (const p of progress) {
+      const f = this.fetches.get(tpKey(p.topic, p.partition));
+      if (f !== undefined && typeof p.offset === 'number' && p.offset >= 0 && p.offset <= f.log.nextOffset) this.moveTo(f, p.offset);
+    }
+    await this.maintain();
+    const assignment: Array<TopicPartitionOffset & { position: number; attach: PartitionAttachInfo }> = [];
+    for (const f of this.order) {
+      if (f.log.isClosed) continue;
+      if (f.position === null) this.initPosition(f);
+      const log = f.log;
+      const pos = f.position!;
+      if (pos < log.logStartOffset || pos > log.nextOffset) this.applyReset(f, () => KafkaErrors.offsetOutOfRange(f.topic, f.partition, pos, log.logStartOffset, log.nextOffset));
+      assignment.push({ topic: f.topic, partition: f.partition, offset: f.position!, position: log.positionOf(f.position!), attach: log.attachInfo() });
+    }
+    return { generation: this.mode === 'subscribe' ? this.generation : 0, changes: this.engine.changes, assignment };
   }
 
   /** Commits (when auto-commit is on), leaves the group and closes. */

@@ -9,6 +9,11 @@ import { GroupCoordinator } from './group-coordinator';
 import { Producer, type ProducerOptions } from './producer';
 import { Consumer, type ConsumerOptions } from './consumer';
 
+/** Atomics.waitAsync (Node 16+), missing from the ES2022 lib typings. */
+export interface AtomicsWaitAsync {
+  waitAsync(array: Int32Array, index: number, value: number, timeoutMs?: number): { async: false; value: string } | { async: true; value: Promise<string> };
+}
+
 export interface KafkaEngineOptions {
   /** ms since the epoch; drives record timestamps, retention and session timeouts. Default Date.now. */
   clock?: () => number;
@@ -62,7 +67,9 @@ export class KafkaEngine {
   private readonly options: Required<Omit<KafkaEngineOptions, 'clock'>>;
   private readonly topics = new Map<string, Topic>();
   private readonly consumers = new Set<Consumer>();
-  private waiters: Array<() => void> = [];
+  /** Bumped (and Atomics-notified) by every append and group change, by this thread or a worker's attached producer. */
+  readonly changes = new SharedArrayBuffer(4);
+  private readonly changeCounter = new Int32Array(this.changes);
   private retentionTimer: NodeJS.Timeout | undefined;
   private closed = false;
 
@@ -232,27 +239,21 @@ export class KafkaEngine {
     return this.topicForWrite(name);
   }
 
-  /** Wakes pollers waiting for records or group changes. */
+  /** Wakes pollers waiting for records or group changes (on any thread: see `changes`). */
   notifyAppended(): void {
-    if (this.waiters.length === 0) return;
-    const w = this.waiters;
-    this.waiters = [];
-    for (const f of w) f();
+    Atomics.add(this.changeCounter, 0, 1);
+    Atomics.notify(this.changeCounter, 0);
   }
 
-  /** Resolves on the next append or group change, or after timeoutMs. */
-  waitForChange(timeoutMs: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, timeoutMs);
-      const self = this;
-      function done() {
-        clearTimeout(timer);
-        const i = self.waiters.indexOf(done);
-        if (i >= 0) self.waiters.splice(i, 1);
-        resolve();
-      }
-      this.waiters.push(done);
-    });
+  /** Resolves on the next append (by any thread) or group change, or after timeoutMs. */
+  async waitForChange(timeoutMs: number, seen: number = Atomics.load(this.changeCounter, 0)): Promise<void> {
+    const r = (Atomics as unknown as AtomicsWaitAsync).waitAsync(this.changeCounter, 0, seen, timeoutMs);
+    if (r.async) await r.value;
+  }
+
+  /** The change counter's current value, to pass to waitForChange so no change is missed. */
+  get changeCount(): number {
+    return Atomics.load(this.changeCounter, 0);
   }
 
   forgetConsumer(c: Consumer): void {

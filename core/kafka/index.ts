@@ -7,4 +7,4 @@ export { TOPIC_NAME_RULE, checkTopicName, type TopicConfig } from './topic';
 export type { GroupDescription, GroupState } from './group-coordinator';
 export * from './types';
 export { serveKafka, KafkaWorkerHost, packRecords, type PackedRecords } from './worker-host';
-export { connectKafka, RemoteKafka, RemoteProducer, RemoteConsumer } from './remote';
+export { connectKafka, RemoteKafka, RemoteProducer, RemoteConsumer, DirectProducer, DirectConsumer } from './remote';

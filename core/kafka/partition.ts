@@ -4,6 +4,18 @@ import type { FlushPolicy, LogRecord } from '../log/types';
 import { openIndex, openLog, type PartitionIndex, type PartitionLog } from './storage';
 import { batchBaseOffset, batchMaxTimestamp, batchNextOffset, batchRecordCount, firstOffsetAtOrAfter, isBatch } from './record-batch';
 import { MqlabError } from '../errors';
+import { PartitionShare } from './partition-share';
+
+/** Structured-clonable description of a partition for another thread (the SharedArrayBuffer is shared, not copied). */
+export interface PartitionAttachInfo {
+  topic: string;
+  partition: number;
+  logDir: string;
+  share: SharedArrayBuffer;
+  segmentBytes: number;
+  maxBatchBytes: number;
+  flush: FlushPolicy;
+}
 
 export interface PartitionOptions {
   segmentBytes: number;
@@ -68,8 +80,10 @@ export class Partition {
   private readonly offsets = new IndexMirror();
   private readonly times = new IndexMirror();
   private readonly entry = Buffer.alloc(ENTRY_BYTES);
-  /** Offset the next record gets (Kafka's log end offset; also the high watermark here). */
-  nextOffset = 0;
+  /** Lock, next offset and append counter, shared with threads that append directly (attached-partition.ts). */
+  readonly share = new PartitionShare();
+  /** Log position up to which the indexes cover the log (appends by other threads are indexed lazily). */
+  private indexedEnd = 0;
   /** First offset still in the log (moves with retention). */
   logStartOffset = 0;
   private maxTimestamp = -Infinity;
@@ -97,6 +111,19 @@ export class Partition {
       throw e;
     }
     this.recover();
+  }
+
+  /** What a worker thread needs to append to / read this partition directly (see attached.ts). */
+  attachInfo(): PartitionAttachInfo {
+    return {
+      topic: this.topic,
+      partition: this.id,
+      logDir: this.log.dir,
+      share: this.share.sab,
+      segmentBytes: this.options.segmentBytes,
+      maxBatchBytes: this.options.maxBatchBytes,
+      flush: this.options.flush,
+    };
   }
 
   get maxBatchBytes(): number {
@@ -148,6 +175,7 @@ export class Partition {
       this.nextOffset = Math.max(this.nextOffset, fromIndex);
       this.logStartOffset = this.nextOffset;
     }
+    this.indexedEnd = log.endPosition;
     let tkeep = this.times.count;
     while (tkeep > 0 && this.times.b[tkeep - 1]! >= this.nextOffset) tkeep--;
     if (tkeep < this.times.count) {
@@ -180,18 +208,56 @@ export class Partition {
     }
   }
 
+  /** Offset the next record gets (Kafka's log end offset; also the high watermark here). */
+  get nextOffset(): number {
+    return this.share.nextOffset;
+  }
+
+  private set nextOffset(v: number) {
+    this.share.nextOffset = v;
+  }
+
   /**
    * Appends an encoded batch (base offset filled in here). Returns the batch's base offset and log
    * position. The caller has validated the batch.
    */
   append(batch: Buffer, count: number, maxTimestamp: number): { baseOffset: number; position: number } {
     if (this.closed) throw new MqlabError('ERR_CLOSED', `partition ${this.topic}-${this.id} is closed`);
-    const base = this.nextOffset;
-    batch.writeDoubleLE(base, 8);
-    const position = this.log.append(batch, maxTimestamp);
-    this.nextOffset = base + count;
-    this.noteAppended(position, batch.length + 16, base, base + count, maxTimestamp, true);
+    const share = this.share;
+    share.lock();
+    let base: number;
+    let position: number;
+    try {
+      if (this.log.endPosition !== this.indexedEnd) this.catchUp();
+      base = share.nextOffset;
+      batch.writeDoubleLE(base, 8);
+      position = this.log.append(batch, maxTimestamp);
+      share.nextOffset = base + count;
+      this.indexedEnd = this.log.endPosition;
+    } finally {
+      share.unlock();
+    }
+    share.appended();
+    this.noteAppended(position, this.indexedEnd - position, base, base + count, maxTimestamp, true);
     return { baseOffset: base, position };
+  }
+
+  /** Indexes batches other threads appended since the indexes were last brought up to date. */
+  private catchUp(): void {
+    const end = this.log.endPosition;
+    let pos = this.indexedEnd;
+    while (pos < end) {
+      const { records, next } = this.log.readBatch(pos, 1 << 20, 4096);
+      if (records.length === 0) break;
+      for (const r of records) {
+        if (r.position >= end) break;
+        const base = batchBaseOffset(r.payload);
+        const next = base + batchRecordCount(r.payload);
+        this.noteAppended(r.position, r.next - r.position, base, next, batchMaxTimestamp(r.payload), true);
+        this.indexedEnd = r.next;
+      }
+      pos = next;
+    }
   }
 
   /**
@@ -200,6 +266,7 @@ export class Partition {
    */
   positionOf(offset: number): number {
     if (offset >= this.nextOffset) return this.log.endPosition;
+    if (this.log.endPosition !== this.indexedEnd) this.catchUp();
     const i = this.offsets.floor(offset, false);
     let pos = i >= 0 ? this.offsets.b[i]! : this.log.startPosition;
     if (pos < this.log.startPosition) pos = this.log.startPosition;
@@ -218,6 +285,7 @@ export class Partition {
 
   /** Kafka's ListOffsets by timestamp: the first offset whose timestamp is >= `timestamp`, or null. */
   offsetForTimestamp(timestamp: number): number | null {
+    if (this.log.endPosition !== this.indexedEnd) this.catchUp();
     const i = this.times.floor(timestamp, true);
     let from = i >= 0 ? this.times.b[i]! + 1 : this.logStartOffset;
     if (from < this.logStartOffset) from = this.logStartOffset;
@@ -256,7 +324,11 @@ export class Partition {
 
   close(): void {
     if (this.closed) return;
-    this.closed = true;
+    try {
+      if (this.log.endPosition !== this.indexedEnd) this.catchUp();
+    } finally {
+      this.closed = true;
+    }
     try {
       this.offsetIndex.flushSync();
       this.timeIndex.flushSync();

@@ -1,11 +1,28 @@
 import type { Acks, Message, ProducerRecord, RecordMetadata } from './types';
-import type { KafkaEngine } from './engine';
-import type { Topic } from './topic';
 import { BatchEncoder, byteLengthOf, headersByteLength } from './batch-encoder';
 import { BATCH_HEADER_BYTES } from './record-batch';
 import { StickyPartitioner } from './partitioner';
 import { KafkaErrors } from './errors';
 import { Errors } from '../errors';
+
+/** One partition as the producer needs it: the engine's Partition, or an AttachedPartition in a worker. */
+export interface ProducerPartition {
+  append(batch: Buffer, count: number, maxTimestamp: number): { baseOffset: number; position: number };
+  durable(position?: number): Promise<void>;
+}
+
+export interface ProducerTopic {
+  readonly name: string;
+  readonly maxBatchBytes: number;
+  readonly partitions: readonly ProducerPartition[];
+}
+
+/** What a producer writes through: the KafkaEngine itself, or an AttachedEngine on a worker thread. */
+export interface ProducerHost {
+  clock(): number;
+  topicForWrite(name: string): ProducerTopic;
+  notifyAppended(): void;
+}
 
 export interface ProducerOptions {
   /** Default acks for sends that do not name one. Default 1 (the partition log has the records). */
@@ -31,7 +48,7 @@ export class Producer {
   private order = new Int32Array(1024);
   private closed = false;
 
-  constructor(private readonly engine: KafkaEngine, options: ProducerOptions = {}) {
+  constructor(private readonly engine: ProducerHost, options: ProducerOptions = {}) {
     this.acks = checkAcks(options.acks ?? 1);
     this.partitioner = new StickyPartitioner(options.stickyBatchBytes ?? 16384);
   }
@@ -112,7 +129,7 @@ export class Producer {
     return { results, durable };
   }
 
-  private writePartition(topic: Topic, p: number, messages: readonly Message[], order: Int32Array | null, from: number, to: number, perRecordTs: boolean, now: number, results: RecordMetadata[], positions: Array<[number, number]>, acks: Acks): void {
+  private writePartition(topic: ProducerTopic, p: number, messages: readonly Message[], order: Int32Array | null, from: number, to: number, perRecordTs: boolean, now: number, results: RecordMetadata[], positions: Array<[number, number]>, acks: Acks): void {
     const partition = topic.partitions[p]!;
     const limit = topic.maxBatchBytes;
     let baseOffset = -1;

@@ -4,6 +4,12 @@ import type { KafkaWorkerHost, PackedRecords } from './worker-host';
 import type { ConsumerOptions } from './consumer';
 import type { CreateTopicOptions } from './engine';
 import type { Acks, ConsumerRecord, ProducerRecord, RecordMetadata, TopicPartition, TopicPartitionOffset } from './types';
+import type { LogRecord } from '../log/types';
+import type { AtomicsWaitAsync } from './engine';
+import { MqlabError } from '../errors';
+import { Producer } from './producer';
+import { AttachedEngine, AttachedPartition } from './attached';
+import { batchNextOffset, decodeBatch } from './record-batch';
 
 /**
  * The Kafka engine seen from a worker thread: the same producer / consumer API as in process,
@@ -16,6 +22,7 @@ import type { Acks, ConsumerRecord, ProducerRecord, RecordMetadata, TopicPartiti
  */
 export class RemoteKafka {
   private readonly host: Remote<KafkaWorkerHost> & { $rpc: RpcClientControls };
+  private readonly attached = new AttachedEngine();
 
   constructor(port: MessagePort) {
     this.host = connectRpc<KafkaWorkerHost>(port, { timeoutMs: 0 });
@@ -36,7 +43,22 @@ export class RemoteKafka {
     return new RemoteConsumer(this.host, await this.host.openConsumer(options));
   }
 
+  /**
+   * A producer that appends to the partition logs from this thread (DirectProducer): the fast path.
+   * Its record timestamps come from this thread's clock (Date.now).
+   */
+  directProducer(options: { acks?: Acks } = {}): DirectProducer {
+    return new DirectProducer(this.host, this.attached, options.acks ?? 1);
+  }
+
+  /** A consumer that reads the partition logs from this thread (DirectConsumer): the fast path. */
+  async directConsumer(options: ConsumerOptions & { syncIntervalMs?: number } = {}): Promise<DirectConsumer> {
+    const { syncIntervalMs, ...rest } = options;
+    return new DirectConsumer(this.host, await this.host.openConsumer(rest), syncIntervalMs);
+  }
+
   close(): void {
+    this.attached.close();
     this.host.$rpc.close();
   }
 }
@@ -96,4 +118,184 @@ export class RemoteConsumer {
 
 export function connectKafka(port: MessagePort): RemoteKafka {
   return new RemoteKafka(port);
+}
+
+/**
+ * A producer on a worker thread that appends to the partition logs itself (attached.ts): no
+ * message to the engine's thread per send, only one per topic to attach it. Same semantics as
+ * the in-process Producer (it is one, over the attached partitions).
+ */
+export class DirectProducer {
+  private readonly producer: Producer;
+
+  constructor(private readonly host: Remote<KafkaWorkerHost>, private readonly attached: AttachedEngine, acks: Acks) {
+    this.producer = new Producer(attached, { acks });
+  }
+
+  async send(record: ProducerRecord): Promise<RecordMetadata[]> {
+    if (!this.attached.has(record.topic)) this.attached.attach(await this.host.attachTopic(record.topic));
+    return this.producer.send(record);
+  }
+
+  /** `count` values of `size` bytes back to back in `data`. */
+  async sendFixed(topic: string, data: Uint8Array, count: number, size: number, keys?: ReadonlyArray<string | undefined>): Promise<RecordMetadata[]> {
+    const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    const messages = new Array<{ key: string | null; value: Buffer }>(count);
+    for (let i = 0; i < count; i++) messages[i] = { key: keys?.[i] ?? null, value: buf.subarray(i * size, (i + 1) * size) };
+    return this.send({ topic, messages });
+  }
+}
+
+interface DirectReader {
+  topic: string;
+  partition: number;
+  log: AttachedPartition;
+  offset: number;
+  position: number;
+  chunk: LogRecord[] | null;
+  chunkIndex: number;
+}
+
+/**
+ * A consumer on a worker thread that reads the partition logs itself. Its group membership lives
+ * on the engine's thread (a Consumer there): every `syncIntervalMs` (in the background) it reports
+ * the offsets it has returned and gets back the assignment and where to read (Consumer.syncDirect);
+ * heartbeats, rebalances and auto-commits happen in that step. Waiting for records is an
+ * Atomics.waitAsync on the engine's change counter, so an append on any thread wakes it at once.
+ * No seek in this mode (use RemoteConsumer).
+ */
+export class DirectConsumer {
+  private readers: DirectReader[] = [];
+  private readonly logs = new Map<string, AttachedPartition>();
+  private generation = -2;
+  private changes: Int32Array | null = null;
+  private lastSync = 0;
+  private syncing: Promise<void> | null = null;
+  private rotate = 0;
+  private closed = false;
+
+  constructor(private readonly host: Remote<KafkaWorkerHost>, readonly handle: number, private readonly syncIntervalMs = 200, private readonly maxFetchBytes = 1 << 20) {}
+
+  async subscribe(topics: string | string[]): Promise<void> {
+    await this.host.subscribe(this.handle, typeof topics === 'string' ? [topics] : topics);
+    await this.sync();
+  }
+
+  async assign(partitions: TopicPartition[]): Promise<void> {
+    await this.host.assign(this.handle, partitions);
+    await this.sync();
+  }
+
+  assignment(): TopicPartition[] {
+    return this.readers.map((r) => ({ topic: r.topic, partition: r.partition }));
+  }
+
+  /** The offsets returned so far per assigned partition (next offset to read). */
+  positions(): TopicPartitionOffset[] {
+    return this.readers.map((r) => ({ topic: r.topic, partition: r.partition, offset: r.offset }));
+  }
+
+  private async sync(): Promise<void> {
+    const res = await this.host.syncDirect(this.handle, this.positions());
+    this.lastSync = Date.now();
+    this.changes ??= new Int32Array(res.changes);
+    const same =
+      res.generation === this.generation &&
+      res.assignment.length === this.readers.length &&
+      res.assignment.every((a, i) => a.topic === this.readers[i]!.topic && a.partition === this.readers[i]!.partition);
+    if (same) return;
+    this.generation = res.generation;
+    this.readers = res.assignment.map((a) => {
+      const k = `${a.topic}\u0000${a.partition}`;
+      let log = this.logs.get(k);
+      if (log === undefined) this.logs.set(k, (log = new AttachedPartition(a.attach, res.changes)));
+      return { topic: a.topic, partition: a.partition, log, offset: a.offset, position: a.position, chunk: null, chunkIndex: 0 };
+    });
+  }
+
+  private syncSoon(force: boolean): Promise<void> | null {
+    if (this.syncing === null && (force || Date.now() - this.lastSync >= this.syncIntervalMs)) {
+      this.syncing = this.sync().finally(() => {
+        this.syncing = null;
+      });
+    }
+    return this.syncing;
+  }
+
+  async poll(timeoutMs = 0, maxRecords = 500): Promise<ConsumerRecord[]> {
+    if (this.closed) throw new MqlabError('ERR_CLOSED', 'consumer is closed');
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const s = this.syncSoon(false);
+      if (s !== null && this.generation < 0) await s;
+      const seen = this.changes === null ? 0 : Atomics.load(this.changes, 0);
+      const out: ConsumerRecord[] = [];
+      let stale = false;
+      try {
+        this.fetchInto(out, maxRecords);
+      } catch (e) {
+        // A position retention deleted: the engine's side resets it by policy at the next sync.
+        if (!(e instanceof MqlabError && e.code === 'ERR_OUT_OF_RANGE')) throw e;
+        stale = true;
+      }
+      if (stale) await this.syncSoon(true);
+      if (out.length > 0) return out;
+      const left = deadline - Date.now();
+      if (left <= 0 || this.closed) return out;
+      const wait = Math.min(left, this.syncIntervalMs);
+      if (this.changes === null) await new Promise((r) => setTimeout(r, wait));
+      else {
+        const r = (Atomics as unknown as AtomicsWaitAsync).waitAsync(this.changes, 0, seen, wait);
+        if (r.async) await r.value;
+      }
+    }
+  }
+
+  private fetchInto(out: ConsumerRecord[], limit: number): void {
+    const n = this.readers.length;
+    if (n === 0) return;
+    const first = this.rotate++ % n;
+    for (let i = 0; i < n && out.length < limit; i++) {
+      const r = this.readers[(first + i) % n]!;
+      let done = false;
+      while (!done && out.length < limit && r.offset < r.log.nextOffset) {
+        let records = r.chunk;
+        let j = r.chunkIndex;
+        if (records === null || j >= records.length || records[j]!.position !== r.position) {
+          records = r.log.read(r.position, this.maxFetchBytes).records;
+          j = 0;
+          if (records.length === 0) break;
+        }
+        for (; j < records.length; j++) {
+          const rec = records[j]!;
+          r.offset += decodeBatch(rec.payload, r.topic, r.partition, r.offset, out, limit - out.length);
+          if (r.offset >= batchNextOffset(rec.payload)) r.position = rec.next;
+          else {
+            done = true;
+            break;
+          }
+        }
+        r.chunk = j < records.length ? records : null;
+        r.chunkIndex = j;
+      }
+    }
+  }
+
+  /** Commits the offsets returned so far (or the given ones) for the group. */
+  async commit(offsets?: TopicPartitionOffset[]): Promise<void> {
+    await this.syncing;
+    await this.sync();
+    await this.host.commit(this.handle, offsets ?? this.positions());
+  }
+
+  /** Reports the final positions (auto-commit on close, if enabled), leaves the group. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.syncing?.catch(() => undefined);
+    await this.host.syncDirect(this.handle, this.positions()).catch(() => undefined);
+    await this.host.closeConsumer(this.handle);
+    for (const l of this.logs.values()) l.close();
+    this.logs.clear();
+  }
 }

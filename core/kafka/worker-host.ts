@@ -4,6 +4,7 @@ import { Errors } from '../errors';
 import type { KafkaEngine, CreateTopicOptions } from './engine';
 import type { Consumer, ConsumerOptions } from './consumer';
 import type { Producer } from './producer';
+import type { TopicAttachInfo } from './attached';
 import type { Acks, ConsumerRecord, Message, ProducerRecord, RecordMetadata, TopicPartition, TopicPartitionOffset } from './types';
 
 /**
@@ -67,6 +68,17 @@ export class KafkaWorkerHost {
     const messages: Message[] = new Array(count);
     for (let i = 0; i < count; i++) messages[i] = { key: keys?.[i] ?? null, value: buf.subarray(i * size, (i + 1) * size) };
     return this.producer(acks).send({ topic, messages });
+  }
+
+  /** Partition handles for a worker's direct data path (attached.ts); creates the topic when auto-create is on. */
+  attachTopic(name: string): TopicAttachInfo {
+    const t = this.engine.topicForWrite(name);
+    return { name: t.name, maxBatchBytes: t.maxBatchBytes, partitions: t.partitions.map((p) => p.attachInfo()), changes: this.engine.changes };
+  }
+
+  /** See Consumer.syncDirect: the group step of a consumer whose worker reads the logs itself. */
+  syncDirect(id: number, progress: TopicPartitionOffset[]) {
+    return this.consumer(id).syncDirect(progress);
   }
 
   openConsumer(options: ConsumerOptions): number {

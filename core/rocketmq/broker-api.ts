@@ -58,6 +58,14 @@ export interface PullResult {
   msgFoundList: MessageExt[];
 }
 
+/** A pull result whose messages are raw CommitLog records: `meta` holds (position, store timestamp, store size) per message. */
+export interface RawPullResult extends Omit<PullResult, 'msgFoundList'> {
+  brokerName: string;
+  storeHost: string;
+  data: Uint8Array;
+  meta: Float64Array;
+}
+
 export interface SubscriptionSpec {
   topic: string;
   subString: string;
@@ -91,6 +99,7 @@ export interface QueueRef {
 export interface BrokerApi {
   sendMessage(req: SendRequest): PutResult | Promise<PutResult>;
   pullMessage(req: PullRequest): PullResult | Promise<PullResult>;
+  pullMessageRaw(req: PullRequest): RawPullResult | Promise<RawPullResult>;
   queryConsumerOffset(group: string, topic: string, queueId: number): number | Promise<number>;
   updateConsumerOffset(group: string, topic: string, queueId: number, offset: number): void | Promise<void>;
   heartbeat(hb: ConsumerHeartbeat): void | Promise<void>;

@@ -1,4 +1,6 @@
 import { PROPERTY_KEYS, PROPERTY_TAGS } from './constants';
+import type { MessageExt } from './message';
+import { createMessageId } from './message-id';
 import { RocketErrors } from './errors';
 
 /**
@@ -139,4 +141,27 @@ export function decodeRecord(payload: Buffer): DecodedRecord {
 
 export function tagsOf(props: Record<string, string>): string | undefined {
   return props[PROPERTY_TAGS];
+}
+
+/** The MessageExt of a CommitLog record (on the broker, or on a worker that got raw records). */
+export function messageFromRecord(payload: Buffer, position: number, storeTimestamp: number, storeSize: number, brokerName: string, storeHost: string, idPrefix: string): MessageExt {
+  const d = decodeRecord(payload);
+  return {
+    msgId: createMessageId(idPrefix, position),
+    topic: d.topic,
+    body: d.body as Buffer,
+    tags: d.properties[PROPERTY_TAGS],
+    keys: d.properties[PROPERTY_KEYS],
+    properties: d.properties,
+    flag: d.flag,
+    brokerName,
+    queueId: d.queueId,
+    queueOffset: d.queueOffset,
+    commitLogOffset: position,
+    storeSize,
+    bornTimestamp: d.bornTimestamp,
+    storeTimestamp,
+    storeHost,
+    reconsumeTimes: d.reconsumeTimes,
+  };
 }

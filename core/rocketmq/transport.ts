@@ -1,6 +1,9 @@
 import type { MessagePort } from 'node:worker_threads';
 import { connectRpc, serveRpc, type RpcServer } from '../threads';
-import type { BrokerApi } from './broker-api';
+import type { BrokerApi, PullResult, RawPullResult, SendRequest } from './broker-api';
+import { HEADER_BYTES, messageFromRecord } from './message-codec';
+import { addressPrefix } from './message-id';
+import type { MessageExt } from './message';
 import { RocketErrors } from './errors';
 import type { NameServerApi } from './route';
 
@@ -39,15 +42,59 @@ export class InProcessTransport implements Transport {
 }
 
 const BROKER_METHODS = new Set([
-  'sendMessage', 'pullMessage', 'queryConsumerOffset', 'updateConsumerOffset', 'heartbeat', 'unregisterClient', 'getConsumerIdList',
+  'sendMessage', 'pullMessage', 'pullMessageRaw', 'queryConsumerOffset', 'updateConsumerOffset', 'heartbeat', 'unregisterClient', 'getConsumerIdList',
   'waitConsumerIdsChanged', 'lockBatchMQ', 'unlockBatchMQ', 'consumerSendMessageBack', 'searchOffset', 'getMaxOffset', 'getMinOffset',
   'viewMessage', 'queryMessage', 'createTopic', 'getTopicConfig',
 ]);
 const NAME_SERVER_METHODS = new Set(['registerBroker', 'unregisterBroker', 'getRouteInfoByTopic']);
 
+/**
+ * A Uint8Array that is a view into a larger buffer would carry the whole buffer through a
+ * structured clone; copy it to its own exact-size buffer first.
+ */
+function compact(b: Uint8Array): Uint8Array {
+  return b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b : new Uint8Array(b);
+}
+
+function compactMessages<T extends { body: unknown }>(list: readonly T[]): T[] {
+  return list.map((m) => (m.body instanceof Uint8Array ? { ...m, body: compact(m.body) } : m));
+}
+
+/** Bodies that crossed a thread boundary arrive as Uint8Array; hand them on as Buffers. */
+function asBuffers<T extends { body: unknown }>(list: T[]): T[] {
+  for (const m of list) {
+    const b = m.body as Uint8Array;
+    if (b instanceof Uint8Array && !Buffer.isBuffer(b)) (m as { body: unknown }).body = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+  }
+  return list;
+}
+
+/** Decodes a raw pull result (records in one buffer) into a PullResult. */
+function fromRaw(r: RawPullResult): PullResult {
+  const { data, meta, brokerName, storeHost, ...head } = r;
+  const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  const prefix = addressPrefix(storeHost);
+  const n = meta.length / 3;
+  const msgFoundList: MessageExt[] = new Array(n);
+  let off = 0;
+  for (let i = 0; i < n; i++) {
+    const size = buf.readUInt32LE(off + 40) + buf.readUInt32LE(off + 44) + buf[off + 6]! + HEADER_BYTES;
+    msgFoundList[i] = messageFromRecord(buf.subarray(off, off + size), meta[i * 3]!, meta[i * 3 + 1]!, meta[i * 3 + 2]!, brokerName, storeHost, prefix);
+    off += size;
+  }
+  return { ...head, msgFoundList };
+}
+
 /** Served on the engine's thread: forwards a worker's calls to the transport. */
 export class TransportGateway {
   constructor(private readonly transport: Transport) {}
+
+  /** Results leave with compact bodies (messages read from the CommitLog are views into pooled buffers). */
+  private static outgoing(method: string, value: unknown): unknown {
+    if (method === 'queryMessage') return compactMessages(value as Array<{ body: unknown }>);
+    if (method === 'viewMessage') return compactMessages([value as { body: unknown }])[0];
+    return value;
+  }
 
   nameServerCall(method: string, args: unknown[]): unknown {
     if (!NAME_SERVER_METHODS.has(method)) throw RocketErrors.invalid('NameServer method', `one of ${[...NAME_SERVER_METHODS].join(', ')}`);
@@ -56,7 +103,10 @@ export class TransportGateway {
 
   brokerCall(addr: string, method: string, args: unknown[]): unknown {
     if (!BROKER_METHODS.has(method)) throw RocketErrors.invalid('broker method', `one of the BrokerApi methods (got ${method})`);
-    return (this.transport.broker(addr) as unknown as Record<string, (...a: unknown[]) => unknown>)[method]!(...args);
+    // Pulls cross threads as raw records in one buffer; the worker decodes them (see connectTransport).
+    const target = method === 'pullMessage' ? 'pullMessageRaw' : method;
+    const result = (this.transport.broker(addr) as unknown as Record<string, (...a: unknown[]) => unknown>)[target]!(...args);
+    return result instanceof Promise ? result.then((v) => TransportGateway.outgoing(method, v)) : TransportGateway.outgoing(method, result);
   }
 }
 
@@ -75,11 +125,22 @@ export function connectTransport(port: MessagePort): Transport & { close(): void
       },
     });
   const brokers = new Map<string, BrokerApi>();
+  const brokerCall = async (addr: string, method: string, args: unknown[]): Promise<unknown> => {
+    if (method === 'sendMessage') {
+      const req = args[0] as SendRequest;
+      if (req && Array.isArray(req.messages)) args = [{ ...req, messages: compactMessages(req.messages) }];
+    }
+    const v = await gw.brokerCall(addr, method, args);
+    if (method === 'pullMessage') return fromRaw(v as RawPullResult);
+    if (method === 'queryMessage') asBuffers(v as MessageExt[]);
+    else if (method === 'viewMessage') asBuffers([v as MessageExt]);
+    return v;
+  };
   return {
     nameServer: proxyOf<NameServerApi>((m, a) => gw.nameServerCall(m, a)),
     broker(addr: string): BrokerApi {
       let b = brokers.get(addr);
-      if (!b) brokers.set(addr, (b = proxyOf<BrokerApi>((m, a) => gw.brokerCall(addr, m, a))));
+      if (!b) brokers.set(addr, (b = proxyOf<BrokerApi>((m, a) => brokerCall(addr, m, a))));
       return b;
     },
     close: () => gw.$rpc.close(),

@@ -6,6 +6,7 @@
         "native/addon.cc",
         "native/crc32c.cc",
         "native/file-util.cc",
+        "native/flusher.cc",
         "native/index-file.cc",
         "native/js-bench.cc",
         "native/js-common.cc",

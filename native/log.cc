@@ -113,12 +113,7 @@ LogCore::~LogCore() {
   }
   spareCv_.notify_all();
   if (preparer_.joinable()) preparer_.join();
-  {
-    std::lock_guard<std::mutex> g(flushMu_);
-    flusherStop_ = true;
-  }
-  flushCv_.notify_all();
-  if (flusher_.joinable()) flusher_.join();
+  if (flusher_) flusher_->stop();
   if (config_.flush != FlushPolicy::None && active_) {
     try {
       syncTo(end());
@@ -192,7 +187,9 @@ void LogCore::open() {
   counters_->durable = static_cast<double>(durable_.load());
   nextKick_ = end_.load() + config_.flushBytes;
   preparer_ = std::thread([this] { preparerLoop(); });
-  if (config_.flush == FlushPolicy::Async) ensureFlusher();
+  flusher_ = std::make_unique<Flusher>([this](uint64_t want) { syncTo(want); }, [this] { return end(); },
+                                       [this] { return durable(); },
+                                       config_.flush == FlushPolicy::Async ? config_.flushIntervalMs : 0);
 }
 
 void LogCore::scanSealed(Segment& seg, uint64_t dataBytes) {
@@ -285,11 +282,7 @@ void LogCore::publish(uint64_t newEnd, uint64_t records) {
   counters_->appendedRecords += static_cast<double>(records);
   if (config_.flush == FlushPolicy::Async && newEnd >= nextKick_) {
     nextKick_ = newEnd + config_.flushBytes;
-    {
-      std::lock_guard<std::mutex> g(flushMu_);
-      kicked_ = true;
-    }
-    flushCv_.notify_one();
+    flusher_->kick();
   }
 }
 
@@ -551,56 +544,11 @@ void LogCore::syncTo(uint64_t want) {
 
 void LogCore::flushSync() { syncTo(end()); }
 
-void LogCore::ensureFlusher() {
-  std::lock_guard<std::mutex> g(flushMu_);
-  if (!flusher_.joinable() && !flusherStop_) flusher_ = std::thread([this] { flusherLoop(); });
-}
+void LogCore::requestDurable(uint64_t position) { flusher_->request(position); }
 
-void LogCore::requestDurable(uint64_t position) {
-  ensureFlusher();
-  {
-    std::lock_guard<std::mutex> g(flushMu_);
-    if (position > requested_) requested_ = position;
-  }
-  flushCv_.notify_one();
-}
+void LogCore::addListener(DurableListener* l) { flusher_->addListener(l); }
 
-void LogCore::addListener(DurableListener* l) {
-  std::lock_guard<std::mutex> g(flushMu_);
-  listeners_.push_back(l);
-}
-
-void LogCore::removeListener(DurableListener* l) {
-  std::lock_guard<std::mutex> g(flushMu_);
-  listeners_.erase(std::remove(listeners_.begin(), listeners_.end(), l), listeners_.end());
-}
-
-void LogCore::flusherLoop() {
-  std::unique_lock<std::mutex> lk(flushMu_);
-  const bool async = config_.flush == FlushPolicy::Async;
-  while (!flusherStop_) {
-    auto ready = [this] { return flusherStop_ || kicked_ || requested_ > durable_.load(); };
-    if (async) flushCv_.wait_for(lk, std::chrono::milliseconds(config_.flushIntervalMs), ready);
-    else flushCv_.wait(lk, ready);
-    if (flusherStop_) break;
-    uint64_t want = async ? end() : requested_;
-    if (requested_ > want) want = requested_;
-    kicked_ = false;
-    lk.unlock();
-    std::string error;
-    bool failed = false;
-    try {
-      syncTo(want);
-    } catch (const StoreError& e) {
-      error = e.what();
-      failed = true;
-    }
-    lk.lock();
-    const uint64_t d = durable_.load();
-    if (failed) requested_ = d;  // the waiting callers are told of the failure; do not spin on it
-    for (auto* l : listeners_) l->onDurable(d, failed ? &error : nullptr);
-  }
-}
+void LogCore::removeListener(DurableListener* l) { flusher_->removeListener(l); }
 
 uint64_t LogCore::applyRetention(int64_t now, int64_t maxAgeMs, int64_t maxBytes) {
   std::lock_guard<std::mutex> g(appendMu_);

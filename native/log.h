@@ -8,7 +8,8 @@
 //  - end_ is published with release after a frame is complete; readers load it with acquire and
 //    never look past it;
 //  - a preparer thread keeps one spare segment created, preallocated and prefaulted, so a roll is a
-//    header write and a rename; a flusher thread (started on first need) does group commit.
+//    header write and a rename; a Flusher thread (flusher.h, started on first need) does group
+//    commit.
 #pragma once
 #include <atomic>
 #include <condition_variable>
@@ -19,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "flusher.h"
 #include "segment.h"
 
 namespace mqlab {
@@ -52,13 +54,6 @@ struct SharedCounters {
   double start = 0;
   double durable = 0;
   double appendedRecords = 0;
-};
-
-class DurableListener {
- public:
-  virtual ~DurableListener() = default;
-  // Called on the flusher thread after a sync; `error` is null on success.
-  virtual void onDurable(uint64_t durable, const std::string* error) = 0;
 };
 
 struct ReadSpan {
@@ -114,8 +109,6 @@ class LogCore {
   std::unique_ptr<Segment> takeSpare();
   void wantSpare();
   void preparerLoop();
-  void flusherLoop();
-  void ensureFlusher();
   void syncTo(uint64_t want);
   void writeCheckpoint(uint64_t segmentBase, uint64_t offset, int64_t maxTs);
   bool readCheckpoint(uint64_t* segmentBase, uint64_t* offset, int64_t* maxTs);
@@ -151,13 +144,7 @@ class LogCore {
   std::mutex syncMu_;  // one sync at a time; later callers find their data already durable
   std::atomic<uint64_t> durable_{0};
 
-  std::mutex flushMu_;
-  std::condition_variable flushCv_;
-  uint64_t requested_ = 0;
-  bool kicked_ = false;
-  bool flusherStop_ = false;
-  std::thread flusher_;
-  std::vector<DurableListener*> listeners_;  // guarded by flushMu_
+  std::unique_ptr<Flusher> flusher_;
 };
 
 }  // namespace mqlab

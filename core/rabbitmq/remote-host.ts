@@ -123,7 +123,8 @@ export class RemoteEngineHost {
     }
     if (!OPS.has(method)) throw new MqlabError('ERR_INVALID_ARG', `no remote channel operation ${JSON.stringify(method)}`);
     const result = await (ch as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[method]!(...args);
-    return result as GetMessage | false | object;
+    if (method === 'get' && result !== false) return exactCopy(result as GetMessage);
+    return result;
   }
 
   async batch(channel: number, ops: BatchOp[]): Promise<BatchReply> {
@@ -174,7 +175,8 @@ export class RemoteEngineHost {
   }
 
   /** Deliveries leave in one message per engine turn. */
-  private deliver(channel: number, consumerTag: string, m: ConsumeMessage | null): void {
+  private deliver(channel: number, consumerTag: string, msg: ConsumeMessage | null): void {
+    const m = msg === null ? null : exactCopy(msg);
     const last = this.outbox[this.outbox.length - 1];
     if (last && last.channel === channel && last.consumerTag === consumerTag) last.messages.push(m);
     else this.outbox.push({ channel, consumerTag, messages: [m] });
@@ -232,6 +234,14 @@ export class RemoteEngineHost {
   async _closeAll(): Promise<void> {
     for (const id of [...this.connections.keys()]) await this.closeConnection(id).catch(() => undefined);
   }
+}
+
+/**
+ * A message whose content owns exactly its bytes: a Buffer from Node's pool is a view into a
+ * shared slab, and structured clone would send the whole slab (other messages' bytes included).
+ */
+function exactCopy<T extends { content: Uint8Array }>(m: T): T {
+  return { ...m, content: new Uint8Array(m.content) };
 }
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {

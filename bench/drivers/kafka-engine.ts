@@ -3,12 +3,14 @@
  *
  * The engine lives in the host thread (the runner's main thread) on a temporary directory. Each
  * producer / consumer worker gets a MessagePort served with `serveKafka` (core/kafka/worker-host.ts)
- * and talks to the engine through `connectKafka`: a producer sends each batch of fixed-size
- * payloads as one message (`sendFixed`); a consumer is a group member (group = subscription) whose
- * long polls (`pollPacked`, up to 100 ms) come back as one value buffer per poll.
+ * and reaches the engine through `connectKafka`. Default path `direct`: a producer appends each
+ * batch of fixed-size payloads to the partition logs itself (DirectProducer); a consumer is a group
+ * member (group = subscription) that reads the logs itself and wakes on the engine's change counter
+ * (DirectConsumer) — the engine's thread only handles group steps. Path `rpc`: every send and poll
+ * is a message to the engine's thread (RemoteProducer.sendFixed, RemoteConsumer.pollPacked).
  *
- * Options: `acks` (0 | 1 | 'all', default the workload's or 1), `flush` ('none' | 'async'),
- * `segmentBytes`, `dataDir` (default a fresh temp dir, removed on close).
+ * Options: `path` ('direct' | 'rpc'), `busyWaitUs` (direct consumers spin this long before sleeping, default 0), `acks` (0 | 1 | 'all', default the workload's or 1),
+ * `flush` ('none' | 'async'), `segmentBytes`, `dataDir` (default a fresh temp dir, removed on close).
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -17,7 +19,7 @@ import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { MqlabError } from '../../core/errors';
 import { KafkaEngine } from '../../core/kafka/engine';
 import { serveKafka } from '../../core/kafka/worker-host';
-import { connectKafka, type RemoteConsumer, type RemoteKafka } from '../../core/kafka/remote';
+import { connectKafka, type DirectConsumer, type RemoteConsumer, type RemoteKafka } from '../../core/kafka/remote';
 import type { Acks } from '../../core/kafka/types';
 import type { RpcServer } from '../../core/threads';
 import type { BenchConsumer, BenchDriver, BenchProducer, ConsumerCallback, DriverContext, DriverLink, DriverOptions, MessageBatch, WorkerAssignment, Workload } from './driver';
@@ -33,7 +35,32 @@ function acksOf(options: DriverOptions, workload: Workload): Acks {
   throw new MqlabError('ERR_INVALID_ARG', `kafka driver: acks must be 0, 1 or 'all', got ${String(a)}`);
 }
 
-class KafkaBenchConsumer implements BenchConsumer {
+class DirectBenchConsumer implements BenchConsumer {
+  private running = true;
+  private readonly loop: Promise<void>;
+
+  constructor(private readonly consumer: DirectConsumer, private readonly callback: ConsumerCallback) {
+    this.loop = this.run();
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      const rs = await this.consumer.poll(100, 5000);
+      for (let i = 0; i < rs.length; i++) {
+        const v = rs[i]!.value;
+        if (v !== null) this.callback.onMessage(v);
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    this.running = false;
+    await this.loop.catch(() => undefined);
+    await this.consumer.close().catch(() => undefined);
+  }
+}
+
+class RpcBenchConsumer implements BenchConsumer {
   private running = true;
   private readonly loop: Promise<void>;
 
@@ -107,9 +134,14 @@ export class KafkaEngineDriver implements BenchDriver {
     if (!this.engine.hasTopic(topic)) this.engine.createTopic(topic, { numPartitions: partitions });
   }
 
+  private get direct(): boolean {
+    return this.options.path !== 'rpc';
+  }
+
   async createProducer(topic: string): Promise<BenchProducer> {
     const remote = this.needRemote();
-    const producer = remote.producer({ acks: acksOf(this.options, this.workload!) });
+    const acks = acksOf(this.options, this.workload!);
+    const producer = this.direct ? remote.directProducer({ acks }) : remote.producer({ acks });
     const p: BenchProducer = {
       async send(key: string | undefined, payload: Uint8Array): Promise<void> {
         await producer.sendFixed(topic, payload, 1, payload.length, key === undefined ? undefined : [key]);
@@ -124,12 +156,20 @@ export class KafkaEngineDriver implements BenchDriver {
 
   async createConsumer(topic: string, subscription: string, callback: ConsumerCallback): Promise<BenchConsumer> {
     const remote = this.needRemote();
+    if (this.direct) {
+      const busyWaitUs = typeof this.options.busyWaitUs === 'number' ? this.options.busyWaitUs : 0;
+      const consumer = await remote.directConsumer({ groupId: subscription, autoOffsetReset: 'earliest', syncIntervalMs: 200, busyWaitUs });
+      await consumer.subscribe([topic]);
+      const c = new DirectBenchConsumer(consumer, callback);
+      this.open.add(c);
+      return c;
+    }
     const consumer = await remote.consumer({ groupId: subscription, autoOffsetReset: 'earliest', maxPollRecords: 5000 });
     await consumer.subscribe([topic]);
     // Join the group now (the first poll joins), so the member exists before producers start.
     const first = await consumer.pollPacked(0, 1);
     if (first.count > 0) callback.onMessage(first.values);
-    const c = new KafkaBenchConsumer(consumer, callback);
+    const c = new RpcBenchConsumer(consumer, callback);
     this.open.add(c);
     return c;
   }

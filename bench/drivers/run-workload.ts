@@ -34,6 +34,11 @@ export interface RunWorkloadOptions {
   onSecond?: (s: SecondSample, elapsedSec: number, totalSec: number) => void;
   /** Abort (Ctrl-C): stop producers and consumers now and return what was measured, partial. */
   signal?: AbortSignal;
+  /**
+   * A pool from createWorkloadPool(workload) to reuse across runs of the same workload: worker
+   * threads then load the harness and driver modules once, not once per run. Left open.
+   */
+  pool?: Piscina;
 }
 
 export interface SecondSample {
@@ -78,6 +83,17 @@ export interface WorkloadRunResult {
 
 const WORKER_FILE = resolve(__dirname, 'workload-worker.ts');
 const READY_TIMEOUT_MS = 60_000;
+
+/** Worker threads a workload needs: one per producer and one per consumer. */
+export function workerCount(w: Workload): number {
+  return w.topics * (w.producersPerTopic + w.subscriptionsPerTopic * w.consumerPerSubscription);
+}
+
+/** A pool sized for a workload, reusable across its runs (destroy it when done). */
+export function createWorkloadPool(w: Workload): Piscina {
+  const n = workerCount(w);
+  return new Piscina({ filename: workerFile(), minThreads: n, maxThreads: n, idleTimeout: 60_000 });
+}
 
 function fanoutOf(w: Workload): number {
   return w.subscriptionsPerTopic * (w.messageModel === 'BROADCASTING' ? w.consumerPerSubscription : 1);
@@ -133,7 +149,10 @@ export async function runWorkload(spec: DriverSpec, workload: Workload, options:
   };
 
   const host: BenchDriver = loadDriverModule(spec).createDriver(spec.options ?? {});
-  const pool = new Piscina({ filename: workerFile(), minThreads: assignments.length, maxThreads: assignments.length, idleTimeout: 1000 });
+  if (options.pool && options.pool.options.maxThreads < assignments.length) {
+    throw new MqlabError('ERR_INVALID_ARG', `the pool has ${options.pool.options.maxThreads} threads but workload ${workload.name} needs ${assignments.length}`);
+  }
+  const pool = options.pool ?? new Piscina({ filename: workerFile(), minThreads: assignments.length, maxThreads: assignments.length, idleTimeout: 1000 });
   let partial = false;
   let abortedAt = 0;
   let wakeSampler: (() => void) | undefined;
@@ -178,16 +197,19 @@ export async function runWorkload(spec: DriverSpec, workload: Workload, options:
     }
     const endAt = f[F_START]! + durationSec * 1e9;
     let last = counters();
-    let lastT = nowNs();
+    let lastT = f[F_START]!;
     let atWarm: { sent: number; received: number; t: number } | undefined = warmupSec === 0 ? { ...last, t: f[F_START]! } : undefined;
     let producersDone = false;
     const producerTasks = tasks.filter((_, k) => assignments[k]!.kind === 'producer');
     void Promise.all(producerTasks).then(() => {
       producersDone = true;
     });
-    // Sample once a second until the duration passed, the quota was sent, or abort.
+    // Sample once a second until the duration passed, the quota was sent, or abort; wake also
+    // exactly at the end of warm-up, where the measured window starts.
     while (!options.signal?.aborted && !producersDone && nowNs() < endAt) {
-      const wait = Math.min(1000, Math.max(1, (endAt - nowNs()) / 1e6));
+      let wakeAt = Math.min(lastT + 1e9, endAt);
+      if (!atWarm) wakeAt = Math.min(wakeAt, f[F_WARM_END]!);
+      const wait = Math.max(1, (wakeAt - nowNs()) / 1e6);
       await new Promise<void>((r) => {
         const timer = setTimeout(r, wait);
         wakeSampler = () => {
@@ -200,15 +222,15 @@ export async function runWorkload(spec: DriverSpec, workload: Workload, options:
       if (options.signal?.aborted) break;
       const now = nowNs();
       const c = counters();
+      if (!atWarm && now >= f[F_WARM_END]!) atWarm = { ...c, t: now };
       const dt = (now - lastT) / 1e9;
-      if (dt > 0.05) {
+      if (dt >= 0.95 || (now >= endAt && dt > 0.05)) {
         const sample = { t: Math.round(((now - f[F_START]!) / 1e9) * 10) / 10, publishRate: (c.sent - last.sent) / dt, consumeRate: (c.received - last.received) / dt };
         series.push(sample);
         options.onSecond?.(sample, Math.min(durationSec, (now - f[F_START]!) / 1e9), durationSec);
+        last = c;
+        lastT = now;
       }
-      if (!atWarm && now >= f[F_WARM_END]!) atWarm = { ...c, t: now };
-      last = c;
-      lastT = now;
     }
     const stopT = abortedAt > 0 ? abortedAt : nowNs();
     const atStop = counters();
@@ -276,6 +298,6 @@ export async function runWorkload(spec: DriverSpec, workload: Workload, options:
     Atomics.notify(ctl, CTL_PHASE);
     await Promise.race([Promise.allSettled(tasks), new Promise((r) => setTimeout(r, 5000))]);
     await host.close().catch(() => undefined);
-    await pool.destroy();
+    if (!options.pool) await pool.destroy();
   }
 }

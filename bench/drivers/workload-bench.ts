@@ -10,7 +10,7 @@ import { decodeFromCompressedBase64 } from 'hdr-histogram-js';
 import { summarizeRuns, type BenchResult, type SeriesPoint } from '../report/result';
 import { calibrate } from '../gate/calibration';
 import type { DriverSpec, Workload } from './driver';
-import { runWorkload, summarizeLatency, type WorkloadRunResult } from './run-workload';
+import { createWorkloadPool, runWorkload, summarizeLatency, type WorkloadRunResult } from './run-workload';
 import { newLatencyHistogram } from './workload-worker';
 
 /** The driver module of each model's built-in engine. */
@@ -49,6 +49,8 @@ export async function benchWorkload(workload: Workload, options: WorkloadBenchOp
   const runs: WorkloadRunResult[] = [];
   const calibration: number[] = [];
   let partial = false;
+  const pool = createWorkloadPool(workload);
+  try {
   for (let i = 0; i < options.runs; i++) {
     if (options.signal?.aborted) break;
     const cal = calibrate();
@@ -58,6 +60,7 @@ export async function benchWorkload(workload: Workload, options: WorkloadBenchOp
       ...(options.warmupSec !== undefined ? { warmupSec: options.warmupSec } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
       onSecond: (_s, elapsed, total) => options.onProgress?.(i, elapsed, total),
+      pool,
     });
     if (r.partial) {
       partial = true;
@@ -66,6 +69,9 @@ export async function benchWorkload(workload: Workload, options: WorkloadBenchOp
     runs.push(r);
     // What the machine could give this run: CPU speed (the index) × the CPU share the workers got.
     calibration.push(r.cpuSec !== undefined && r.wallSec > 0 && r.cpuSec > 0 ? cal.index * (r.cpuSec / r.wallSec) : cal.index);
+  }
+  } finally {
+    await pool.destroy();
   }
   if (runs.length === 0) return undefined;
   const rates = runs.map((r) => r.e2eRate);

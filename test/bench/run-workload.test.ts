@@ -1,6 +1,6 @@
 import t from 'tap';
 import { join } from 'node:path';
-import { runWorkload } from '../../bench/drivers/run-workload';
+import { createWorkloadPool, runWorkload } from '../../bench/drivers/run-workload';
 import type { Workload } from '../../bench/drivers/driver';
 
 const NOOP = { module: 'bench/drivers/noop-engine.ts' };
@@ -13,8 +13,13 @@ function workload(over: Partial<Workload> = {}): Workload {
   };
 }
 
+// One pool of worker threads for every run in this file: the harness and driver modules load
+// once per thread instead of once per run.
+const pool = createWorkloadPool(workload({ producersPerTopic: 2, subscriptionsPerTopic: 2 }));
+t.teardown(() => pool.destroy());
+
 t.test('no-op engine at full speed: everything sent is delivered, latency is sampled', async (t) => {
-  const r = await runWorkload(NOOP, workload(), { durationSec: 0.6, warmupSec: 0 });
+  const r = await runWorkload(NOOP, workload(), { pool, durationSec: 0.6, warmupSec: 0 });
   t.equal(r.partial, false);
   t.ok(r.sent > 0, `sent ${r.sent}`);
   t.equal(r.received, r.sent, 'no message lost or duplicated by the harness');
@@ -25,14 +30,14 @@ t.test('no-op engine at full speed: everything sent is delivered, latency is sam
 });
 
 t.test('a message count ends the run; each subscription gets every message', async (t) => {
-  const r = await runWorkload(NOOP, workload({ messageCount: 40_000, producersPerTopic: 2, subscriptionsPerTopic: 2, consumerPerSubscription: 1 }), { durationSec: 30 });
+  const r = await runWorkload(NOOP, workload({ messageCount: 40_000, producersPerTopic: 2, subscriptionsPerTopic: 2, consumerPerSubscription: 1 }), { pool, durationSec: 30 });
   t.equal(r.sent, 40_000);
   t.equal(r.fanout, 2);
   t.equal(r.received, 80_000);
 });
 
 t.test('fixed rate: the schedule is kept and every message gets a latency from its intended send time', async (t) => {
-  const r = await runWorkload(NOOP, workload({ producerRate: 20_000 }), { durationSec: 1, warmupSec: 0 });
+  const r = await runWorkload(NOOP, workload({ producerRate: 20_000 }), { pool, durationSec: 1, warmupSec: 0 });
   t.ok(r.sent >= 16_000 && r.sent <= 20_500, `sent ${r.sent} at 20 k/s for 1 s`);
   t.equal(r.received, r.sent);
   t.equal(r.sampleEvery, 1);
@@ -40,19 +45,19 @@ t.test('fixed rate: the schedule is kept and every message gets a latency from i
 });
 
 t.test('per-message drivers (send + onMessage, no batches, no shared memory) work', async (t) => {
-  const r = await runWorkload(CHANNEL, workload({ producerRate: 5_000, messageSize: 64 }), { durationSec: 0.8, warmupSec: 0 });
+  const r = await runWorkload(CHANNEL, workload({ producerRate: 5_000, messageSize: 64 }), { pool, durationSec: 0.8, warmupSec: 0 });
   t.ok(r.sent > 2000, `sent ${r.sent}`);
   t.equal(r.received, r.sent);
   t.equal(r.latency?.count, r.received);
-  const small = await runWorkload(CHANNEL, workload({ messageCount: 300, messageSize: 4 }), { durationSec: 10 });
+  const small = await runWorkload(CHANNEL, workload({ messageCount: 300, messageSize: 4 }), { pool, durationSec: 10 });
   t.equal(small.received, 300, 'payloads shorter than a stamp still count');
   t.equal(small.latency, undefined, 'but carry no latency');
 });
 
 t.test('a failing driver is a typed error naming the cause, not a hang', async (t) => {
   const failing = { module: CHANNEL.module, options: { failIn: 'createProducer' } };
-  await t.rejects(runWorkload(failing, workload(), { durationSec: 5 }), { code: 'ERR_BENCH', message: /producer refused on purpose/ });
-  await t.rejects(runWorkload({ module: 'bench/drivers/no-such-driver.ts' }, workload(), { durationSec: 1 }), { code: 'ERR_DRIVER', message: /no-such-driver\.ts not found/ });
+  await t.rejects(runWorkload(failing, workload(), { pool, durationSec: 5 }), { code: 'ERR_BENCH', message: /producer refused on purpose/ });
+  await t.rejects(runWorkload({ module: 'bench/drivers/no-such-driver.ts' }, workload(), { pool, durationSec: 1 }), { code: 'ERR_DRIVER', message: /no-such-driver\.ts not found/ });
 });
 
 t.test('abort stops the workers at once and returns what was measured, marked partial', async (t) => {
@@ -60,7 +65,7 @@ t.test('abort stops the workers at once and returns what was measured, marked pa
   let started = 0;
   // Interrupt one second into the measurement (as Ctrl-C would).
   const r = await runWorkload(NOOP, workload(), {
-    durationSec: 60, warmupSec: 0, signal: ac.signal,
+    pool, durationSec: 60, warmupSec: 0, signal: ac.signal,
     onSecond: () => {
       started = Date.now();
       ac.abort();
@@ -72,5 +77,5 @@ t.test('abort stops the workers at once and returns what was measured, marked pa
 });
 
 t.test('the no-op slowdown option is validated', async (t) => {
-  await t.rejects(runWorkload({ module: NOOP.module, options: { slowdown: 2 } }, workload(), { durationSec: 1 }), { message: /slowdown must be a fraction/ });
+  await t.rejects(runWorkload({ module: NOOP.module, options: { slowdown: 2 } }, workload(), { pool, durationSec: 1 }), { message: /slowdown must be a fraction/ });
 });

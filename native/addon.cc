@@ -37,10 +37,19 @@ static Napi::Value Crc32c(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, crc32c(0, p, len));
 }
 
+static Napi::Value Crc32cPortable(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const uint8_t* p;
+  size_t len;
+  if (!argBytes(env, info.Length() > 0 ? info[0] : env.Undefined(), "data", &p, &len)) return Napi::Value();
+  return Napi::Number::New(env, crc32cPortable(0, p, len));
+}
+
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   napi_set_instance_data(env, new AddonData(), FreeAddonData, nullptr);
   exports.Set("init", Napi::Function::New(env, InitErrors, "init"));
   exports.Set("crc32c", Napi::Function::New(env, Crc32c, "crc32c"));
+  exports.Set("crc32cPortable", Napi::Function::New(env, Crc32cPortable, "crc32cPortable"));
   exports.Set("crc32cHardware", Napi::Boolean::New(env, crc32cHardware()));
   napi_value fn;
   napi_create_function(env, "openLog", NAPI_AUTO_LENGTH, OpenLog, nullptr, &fn);

@@ -88,6 +88,10 @@ uint32_t crc32cFrame(uint32_t word0, int64_t timestamp, const void* payload, siz
 
 bool crc32cHardware() { return kHardware; }
 
+uint32_t crc32cPortable(uint32_t crc, const void* data, size_t len) {
+  return crcTable(crc, static_cast<const uint8_t*>(data), len);
+}
+
 uint32_t crc32c(uint32_t crc, const void* data, size_t len) {
   const uint8_t* p = static_cast<const uint8_t*>(data);
 #ifdef MQLAB_X86

@@ -43,6 +43,8 @@ export interface NativeIndexFile {
 export interface NativeAddon {
   init(errorClass: typeof MqlabError): void;
   crc32c(data: Uint8Array): number;
+  /** The table implementation, whatever the CPU has (for tests). */
+  crc32cPortable(data: Uint8Array): number;
   readonly crc32cHardware: boolean;
   openLog(dir: string, segmentBytes: number, maxRecordBytes: number, flush: number, flushIntervalMs: number,
     flushBytes: number, scratch: Float64Array, onDurable: (durable: number, error?: string) => void, scratchBytes: Uint8Array): NativeLog;

@@ -81,7 +81,7 @@ t.test('native log functions: hostile arguments give typed errors, the log stays
   t.end();
 });
 
-t.test('native openLog / openIndexFile / benchFrameCopy / crc32c: hostile arguments give typed errors', (t) => {
+t.test('native openLog / openIndexFile / benchFrameCopy / crc32c / crc32cPortable / init: hostile arguments give typed errors', (t) => {
   const root = tempDir('fuzz-open');
   t.teardown(() => removeDir(root));
   const addon = nativeAddon();
@@ -123,6 +123,8 @@ t.test('native openLog / openIndexFile / benchFrameCopy / crc32c: hostile argume
       if (bad) throw new Error(`benchFrameCopy ${bad}`);
       const bad2 = outcome(() => (addon.crc32c as unknown as (x: unknown) => unknown)(a));
       if (bad2) throw new Error(`crc32c ${bad2}`);
+      const bad3 = outcome(() => (addon.crc32cPortable as unknown as (x: unknown) => unknown)(a));
+      if (bad3) throw new Error(`crc32cPortable ${bad3}`);
     }),
     { numRuns: 300 },
   );

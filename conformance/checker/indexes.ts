@@ -1,14 +1,19 @@
 /**
  * Indexes built once over a history; every anomaly function reads them and nothing else.
  *
- * All lookups are Maps keyed by strings joined with "\u0000" (target+id, consumer+stream, ...),
- * and event lists are sorted by op index so "is there an X between op a and op b" is a binary
+ * Pair lookups (target + id, consumer + stream, ...) use two-level maps (map2.ts), and event lists are sorted by op index so "is there an X between op a and op b" is a binary
  * search. Building is one pass over the history plus one pass over the deliveries.
  */
 import type { Delivered, Op, SendRequest, SentMessage, Subscription } from '../history/ops';
 import { targetOf } from '../history/ops';
+import { Map2 } from './map2';
 
-export const SEP = '\u0000';
+/** Ids stored at one offset: a single id, or several when the offset was reused. */
+export type IdsAt = string | string[];
+
+export function idsAt(v: IdsAt): string[] {
+  return typeof v === 'string' ? [v] : v;
+}
 
 export type SendStatus = 'ok' | 'fail' | 'info' | 'pending';
 
@@ -49,6 +54,8 @@ export interface DeliveryInfo {
   autoAck: boolean;
   retry: boolean;
   tags: string | null | undefined;
+  /** The send of this message, when the history has it (looked up once here). */
+  send: SendInfo | undefined;
 }
 
 export interface Settle {
@@ -75,31 +82,31 @@ export interface Indexes {
   ops: readonly Op[];
   sends: Map<string, SendInfo>;
   deliveries: DeliveryInfo[];
-  /** target SEP id -> positions in `deliveries`, in order. */
-  byTargetId: Map<string, number[]>;
+  /** (target, id) -> positions in `deliveries`, in order. */
+  byTargetId: Map2<number[]>;
   /** consumer -> its latest subscription (group, mode, ack). */
   consumerSub: Map<string, Subscription>;
-  /** consumer SEP topic -> tag filter (non-empty). */
-  filters: Map<string, Set<string>>;
+  /** (consumer, topic) -> tag filter (non-empty). */
+  filters: Map2<Set<string>>;
   targets: Map<string, TargetInfo>;
   /** target -> sorted op indexes of events that may legitimately cause redelivery (joins, crashes, closes, seeks, restarts). */
   disruptions: Map<string, number[]>;
   /** global broker restarts. */
   restarts: number[];
-  /** consumer SEP id -> settles in order. */
-  settles: Map<string, Settle[]>;
-  /** group SEP stream -> commits in order. */
-  commits: Map<string, Commit[]>;
+  /** (consumer, id) -> settles in order. */
+  settles: Map2<Settle[]>;
+  /** (group, stream) -> commits in order. */
+  commits: Map2<Commit[]>;
   /** target -> op indexes of seeks by any of its consumers. */
   targetSeeks: Map<string, number[]>;
-  /** consumer SEP stream -> seeks in order. */
-  seeks: Map<string, { index: number; offset: number }[]>;
+  /** (consumer, stream) -> seeks in order. */
+  seeks: Map2<{ index: number; offset: number }[]>;
   /** consumer -> crash / close op indexes in order. */
   exits: Map<string, number[]>;
   /** target -> drain op indexes in order. */
   drains: Map<string, number[]>;
   /** stream -> offset -> ids seen there (sends and deliveries). */
-  streamOffsets: Map<string, Map<number, string[]>>;
+  streamOffsets: Map<string, Map<number, IdsAt>>;
 }
 
 function pushTo<K, V>(m: Map<K, V[]>, k: K, v: V): void {
@@ -120,8 +127,10 @@ function addStreamOffset(idx: Indexes, stream: string, offset: number, id: strin
   let m = idx.streamOffsets.get(stream);
   if (!m) idx.streamOffsets.set(stream, (m = new Map()));
   const ids = m.get(offset);
-  if (!ids) m.set(offset, [id]);
-  else if (!ids.includes(id)) ids.push(id);
+  if (ids === undefined) m.set(offset, id);
+  else if (typeof ids === 'string') {
+    if (ids !== id) m.set(offset, [ids, id]);
+  } else if (!ids.includes(id)) ids.push(id);
 }
 
 export function buildIndexes(ops: readonly Op[]): Indexes {
@@ -129,15 +138,15 @@ export function buildIndexes(ops: readonly Op[]): Indexes {
     ops,
     sends: new Map(),
     deliveries: [],
-    byTargetId: new Map(),
+    byTargetId: new Map2(),
     consumerSub: new Map(),
-    filters: new Map(),
+    filters: new Map2(),
     targets: new Map(),
     disruptions: new Map(),
     restarts: [],
-    settles: new Map(),
-    commits: new Map(),
-    seeks: new Map(),
+    settles: new Map2(),
+    commits: new Map2(),
+    seeks: new Map2(),
     targetSeeks: new Map(),
     exits: new Map(),
     drains: new Map(),
@@ -225,7 +234,7 @@ export function buildIndexes(ops: readonly Op[]): Indexes {
         let gt = groupTargets.get(sub.group);
         if (!gt) groupTargets.set(sub.group, (gt = new Set()));
         gt.add(target);
-        if (sub.tags && sub.tags.length > 0 && !sub.tags.includes('*')) idx.filters.set(sub.consumer + SEP + sub.topic, new Set(sub.tags));
+        if (sub.tags && sub.tags.length > 0 && !sub.tags.includes('*')) idx.filters.set(sub.consumer, sub.topic, new Set(sub.tags));
         disruptGroup(sub.group, op.index);
         break;
       }
@@ -234,13 +243,14 @@ export function buildIndexes(ops: readonly Op[]): Indexes {
         const consumer = typeof v.consumer === 'string' ? v.consumer : op.process;
         const sub = idx.consumerSub.get(consumer);
         const msgs = Array.isArray(v.messages) ? (v.messages as Delivered[]) : [];
+        const target = sub ? targetOf(sub) : consumer;
         for (const m of msgs) {
           const d: DeliveryInfo = {
             index: op.index,
             seq: idx.deliveries.length,
             consumer,
             group: sub?.group ?? consumer,
-            target: sub ? targetOf(sub) : consumer,
+            target,
             mode: sub?.mode ?? 'cluster',
             stream: m.stream,
             offset: typeof m.offset === 'number' ? m.offset : undefined,
@@ -249,9 +259,10 @@ export function buildIndexes(ops: readonly Op[]): Indexes {
             autoAck: m.autoAck ?? sub?.ack === 'auto',
             retry: m.retry === true,
             tags: m.tags,
+            send: idx.sends.get(m.id),
           };
           idx.deliveries.push(d);
-          pushTo(idx.byTargetId, d.target + SEP + d.id, d.seq);
+          Map2.push(idx.byTargetId, d.target, d.id, d.seq);
           if (d.offset !== undefined && !d.retry) addStreamOffset(idx, d.stream, d.offset, d.id);
         }
         break;
@@ -262,7 +273,7 @@ export function buildIndexes(ops: readonly Op[]): Indexes {
         if (op.type !== 'invoke') break;
         const consumer = typeof v.consumer === 'string' ? v.consumer : op.process;
         const kind: Settle['kind'] = op.f === 'ack' ? 'ack' : v.requeue === false ? 'nack-drop' : 'nack-requeue';
-        for (const id of Array.isArray(v.ids) ? (v.ids as string[]) : []) pushTo(idx.settles, consumer + SEP + id, { index: op.index, kind });
+        for (const id of Array.isArray(v.ids) ? (v.ids as string[]) : []) Map2.push(idx.settles, consumer, id, { index: op.index, kind });
         break;
       }
       case 'commit': {
@@ -270,13 +281,13 @@ export function buildIndexes(ops: readonly Op[]): Indexes {
         const consumer = typeof v.consumer === 'string' ? v.consumer : op.process;
         const group = typeof v.group === 'string' ? v.group : idx.consumerSub.get(consumer)?.group ?? consumer;
         const offsets = Array.isArray(v.offsets) ? (v.offsets as { stream: string; offset: number }[]) : [];
-        for (const o of offsets) pushTo(idx.commits, group + SEP + o.stream, { index: op.index, offset: o.offset });
+        for (const o of offsets) Map2.push(idx.commits, group, o.stream, { index: op.index, offset: o.offset });
         break;
       }
       case 'seek': {
         if (op.type !== 'ok') break;
         const consumer = typeof v.consumer === 'string' ? v.consumer : op.process;
-        pushTo(idx.seeks, consumer + SEP + String(v.stream), { index: op.index, offset: Number(v.offset) });
+        Map2.push(idx.seeks, consumer, String(v.stream), { index: op.index, offset: Number(v.offset) });
         const sub = idx.consumerSub.get(consumer);
         if (sub) {
           disrupt(targetOf(sub), op.index);
@@ -338,7 +349,7 @@ export function disruptedBetween(idx: Indexes, target: string, a: number, b: num
 
 /** The last commit of (group, stream) with index < b, or undefined. */
 export function lastCommitBefore(idx: Indexes, group: string, stream: string, b: number): Commit | undefined {
-  const cs = idx.commits.get(group + SEP + stream);
+  const cs = idx.commits.get(group, stream);
   if (!cs) return undefined;
   let lo = 0;
   let hi = cs.length;
@@ -352,7 +363,7 @@ export function lastCommitBefore(idx: Indexes, group: string, stream: string, b:
 
 /** The first settle of `id` by `consumer` after op `a` (and before `b`), or undefined. */
 export function settleAfter(idx: Indexes, consumer: string, id: string, a: number, b = Infinity): Settle | undefined {
-  const ss = idx.settles.get(consumer + SEP + id);
+  const ss = idx.settles.get(consumer, id);
   if (!ss) return undefined;
   for (const s of ss) {
     if (s.index > a) return s.index < b ? s : undefined;
@@ -362,7 +373,7 @@ export function settleAfter(idx: Indexes, consumer: string, id: string, a: numbe
 
 /** Whether a consumer's tag filter (for the message's topic) rejects this message's tag. */
 export function filterRejects(idx: Indexes, consumer: string, topic: string, tags: string | null | undefined): boolean {
-  const f = idx.filters.get(consumer + SEP + topic);
+  const f = idx.filters.get(consumer, topic);
   if (!f) return false;
   return !(tags != null && f.has(tags));
 }

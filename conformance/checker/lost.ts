@@ -7,7 +7,8 @@
  * A miss by a broadcast member is `broadcast-member-missed`; any other miss is `lost`.
  */
 import type { AnomalyCase } from './anomalies';
-import { filterRejects, SEP, timesOf, upperBound, type Indexes, type SendInfo, type TargetInfo } from './indexes';
+import { Map2 } from './map2';
+import { filterRejects, timesOf, upperBound, type Indexes, type SendInfo, type TargetInfo } from './indexes';
 
 function defaultTargets(idx: Indexes, s: SendInfo, byTopic: Map<string, TargetInfo[]>): string[] {
   const out: string[] = [];
@@ -31,23 +32,27 @@ export function lostCases(idx: Indexes): AnomalyCase[] {
       else byTopic.set(topic, [t]);
     }
   }
-  const cache = new Map<string, string[]>();
+  // Expected targets depend only on (subscriptions before the send, topic, tag): cached per triple.
+  const cache = new Map<number, Map2<string[]>>();
   const firstSubscribes = [...idx.targets.values()].map((t) => t.firstIndex).sort((a, b) => a - b);
   for (const s of idx.sends.values()) {
     if (s.status !== 'ok' || s.returned || s.nacked || s.mayLose || s.unroutable) continue;
     let expected = s.expect;
     if (!expected) {
       // Targets only depend on topic, tag and when the send happened relative to subscriptions.
-      const key = s.topic + SEP + String(s.tags) + SEP + String(upperBound(firstSubscribes, s.invokeIndex));
-      expected = cache.get(key);
-      if (!expected) cache.set(key, (expected = defaultTargets(idx, s, byTopic)));
+      const before = upperBound(firstSubscribes, s.invokeIndex);
+      let byTopicTag = cache.get(before);
+      if (!byTopicTag) cache.set(before, (byTopicTag = new Map2()));
+      const tag = s.tags ?? '\u0000none';
+      expected = byTopicTag.get(s.topic, tag);
+      if (!expected) byTopicTag.set(s.topic, tag, (expected = defaultTargets(idx, s, byTopic)));
     }
     for (const target of expected) {
       const drains = idx.drains.get(target);
       if (!drains) continue;
       const at = upperBound(drains, s.doneIndex);
       if (at >= drains.length) continue;
-      if (idx.byTargetId.has(target + SEP + s.id)) continue;
+      if (idx.byTargetId.has(target, s.id)) continue;
       const info = idx.targets.get(target);
       const anomaly = info?.mode === 'broadcast' ? 'broadcast-member-missed' : 'lost';
       const ops = [s.invokeIndex, s.doneIndex, drains[at]!];

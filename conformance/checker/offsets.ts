@@ -12,13 +12,15 @@
  *   Messages the consumer's tag filter rejects are not skips (their offsets advance silently).
  */
 import type { AnomalyCase } from './anomalies';
-import { disruptedBetween, filterRejects, lastCommitBefore, SEP, timesOf, upperBound, type DeliveryInfo, type Indexes } from './indexes';
+import { disruptedBetween, filterRejects, idsAt, lastCommitBefore, timesOf, upperBound, type DeliveryInfo, type Indexes } from './indexes';
+import { Map2 } from './map2';
 
 export function offsetReuseCases(idx: Indexes): AnomalyCase[] {
   const out: AnomalyCase[] = [];
   for (const [stream, byOffset] of idx.streamOffsets) {
-    for (const [offset, ids] of byOffset) {
-      if (ids.length < 2) continue;
+    for (const [offset, at] of byOffset) {
+      if (typeof at === 'string') continue;
+      const ids = at;
       const ops = ids.map((id) => idx.sends.get(id)?.invokeIndex ?? -1).filter((i) => i >= 0);
       out.push({ anomaly: 'non-monotonic-offset', kind: 'offset-reused', ids: [...ids], stream, offsets: [offset], ops, times: timesOf(idx, ops), note: `offset ${offset} of ${stream} holds ${ids.length} different messages` });
     }
@@ -28,12 +30,11 @@ export function offsetReuseCases(idx: Indexes): AnomalyCase[] {
 
 export function nonMonotonicCases(idx: Indexes): AnomalyCase[] {
   const out: AnomalyCase[] = [];
-  const prev = new Map<string, DeliveryInfo>();
+  const prev = new Map2<DeliveryInfo>();
   for (const d of idx.deliveries) {
     if (d.offset === undefined || d.retry) continue;
-    const key = d.consumer + SEP + d.stream;
-    const p = prev.get(key);
-    prev.set(key, d);
+    const p = prev.get(d.consumer, d.stream);
+    prev.set(d.consumer, d.stream, d);
     if (!p || p.offset! < d.offset) continue;
     if (disruptedBetween(idx, d.target, p.index, d.index + 1) >= 0) continue;
     const ops = [p.index, d.index];
@@ -59,10 +60,10 @@ function skippedBetween(idx: Indexes, cache: Map<string, number[]>, d: DeliveryI
   const found: number[] = [];
   for (let i = upperBound(offsets, from - 1); i < offsets.length && offsets[i]! < to; i++) {
     const o = offsets[i]!;
-    for (const id of idx.streamOffsets.get(d.stream)!.get(o)!) {
+    for (const id of idsAt(idx.streamOffsets.get(d.stream)!.get(o)!)) {
       const s = idx.sends.get(id);
       if (s && filterRejects(idx, d.consumer, s.topic, s.tags)) continue;
-      const earlier = idx.byTargetId.get(d.target + SEP + id);
+      const earlier = idx.byTargetId.get(d.target, id);
       if (earlier && idx.deliveries[earlier[0]!]!.index < d.index) continue;
       ids.push(id);
       found.push(o);
@@ -75,12 +76,11 @@ function skippedBetween(idx: Indexes, cache: Map<string, number[]>, d: DeliveryI
 export function pollSkipCases(idx: Indexes): AnomalyCase[] {
   const out: AnomalyCase[] = [];
   const cache = new Map<string, number[]>();
-  const prev = new Map<string, DeliveryInfo>();
+  const prev = new Map2<DeliveryInfo>();
   for (const d of idx.deliveries) {
     if (d.offset === undefined || d.retry) continue;
-    const key = d.consumer + SEP + d.stream;
-    const p = prev.get(key);
-    prev.set(key, d);
+    const p = prev.get(d.consumer, d.stream);
+    prev.set(d.consumer, d.stream, d);
     const since = p ? p.index : -1;
     const fresh = !p || disruptedBetween(idx, d.target, p.index, d.index + 1) >= 0;
     if (!fresh) {
@@ -92,7 +92,7 @@ export function pollSkipCases(idx: Indexes): AnomalyCase[] {
       continue;
     }
     // A fresh start: after a seek, from the sought offset; after a join, from the committed offset.
-    const seeks = idx.seeks.get(key);
+    const seeks = idx.seeks.get(d.consumer, d.stream);
     let seek: { index: number; offset: number } | undefined;
     if (seeks) for (const s of seeks) if (s.index > since && s.index < d.index) seek = s;
     let base: number | undefined;

@@ -6,19 +6,19 @@
  * a message to its target counts.
  */
 import type { AnomalyCase } from './anomalies';
-import { SEP, timesOf, type Indexes, type SendInfo } from './indexes';
+import { timesOf, type Indexes, type SendInfo } from './indexes';
+import { Map2 } from './map2';
 
 export function reorderCases(idx: Indexes): AnomalyCase[] {
   const out: AnomalyCase[] = [];
-  const latest = new Map<string, { send: SendInfo; delivery: number }>();
+  const latest = new Map2<{ send: SendInfo; delivery: number }>();
   for (const d of idx.deliveries) {
     if (d.retry || d.redelivered) continue;
-    const firsts = idx.byTargetId.get(d.target + SEP + d.id)!;
+    const firsts = idx.byTargetId.get(d.target, d.id)!;
     if (firsts[0] !== d.seq) continue;
-    const a = idx.sends.get(d.id);
+    const a = d.send;
     if (!a || a.delayed || a.doneIndex < 0) continue;
-    const key = d.consumer + SEP + d.stream;
-    const m = latest.get(key);
+    const m = latest.get(d.consumer, d.stream);
     if (m) {
       const b = m.send;
       const aBeforeB = a.invokeIndex === b.invokeIndex ? a.position < b.position : a.doneIndex < b.invokeIndex;
@@ -29,7 +29,7 @@ export function reorderCases(idx: Indexes): AnomalyCase[] {
       }
       if (b.invokeIndex > a.invokeIndex || (b.invokeIndex === a.invokeIndex && b.position > a.position)) continue;
     }
-    latest.set(key, { send: a, delivery: d.index });
+    latest.set(d.consumer, d.stream, { send: a, delivery: d.index });
   }
   return out;
 }

@@ -10,7 +10,8 @@
  * `duplicate-write` is the producer-side twin: one id stored at two offsets of a stream.
  */
 import type { AnomalyCase } from './anomalies';
-import { disruptedBetween, firstBetween, lastCommitBefore, settleAfter, SEP, timesOf, type DeliveryInfo, type Indexes } from './indexes';
+import { Map2 } from './map2';
+import { disruptedBetween, firstBetween, lastCommitBefore, settleAfter, timesOf, type DeliveryInfo, type Indexes } from './indexes';
 
 function seekBetween(idx: Indexes, d: DeliveryInfo, a: number, b: number): number {
   // Any member of the group seeking counts.
@@ -81,22 +82,21 @@ function makeCase(idx: Indexes, anomaly: 'duplicate' | 'cluster-double-delivery'
   return c;
 }
 
-/** One id stored at two different offsets of one stream. */
+/**
+ * One id stored at two different offsets of one stream: a delivery reports an offset other
+ * than the one its send was acknowledged at (one case per extra offset).
+ */
 export function duplicateWriteCases(idx: Indexes): AnomalyCase[] {
   const out: AnomalyCase[] = [];
-  for (const [stream, byOffset] of idx.streamOffsets) {
-    const seen = new Map<string, number>();
-    for (const [offset, ids] of byOffset) {
-      for (const id of ids) {
-        const prev = seen.get(id);
-        if (prev === undefined) {
-          seen.set(id, offset);
-          continue;
-        }
-        const ops = opsFor(idx, id);
-        out.push({ anomaly: 'duplicate-write', ids: [id], stream, offsets: [Math.min(prev, offset), Math.max(prev, offset)], ops, times: timesOf(idx, ops), note: `stored at two offsets of ${stream}` });
-      }
-    }
+  const reported = new Map2<true>();
+  for (const d of idx.deliveries) {
+    const s = d.send;
+    if (!s || d.offset === undefined || s.offset === undefined || s.stream !== d.stream || s.offset === d.offset || d.retry) continue;
+    const key = String(d.offset);
+    if (reported.has(d.id, key)) continue;
+    reported.set(d.id, key, true);
+    const ops = opsFor(idx, d.id);
+    out.push({ anomaly: 'duplicate-write', ids: [d.id], stream: d.stream, offsets: [Math.min(s.offset, d.offset), Math.max(s.offset, d.offset)], ops, times: timesOf(idx, ops), note: `stored at two offsets of ${d.stream}` });
   }
   return out;
 }
@@ -104,8 +104,8 @@ export function duplicateWriteCases(idx: Indexes): AnomalyCase[] {
 function opsFor(idx: Indexes, id: string): number[] {
   const s = idx.sends.get(id);
   const ops = s ? [s.invokeIndex] : [];
-  for (const [key, seqs] of idx.byTargetId) {
-    if (key.endsWith(SEP + id)) for (const q of seqs.slice(0, 3)) ops.push(idx.deliveries[q]!.index);
+  for (const target of idx.targets.keys()) {
+    for (const q of (idx.byTargetId.get(target, id) ?? []).slice(0, 3)) ops.push(idx.deliveries[q]!.index);
   }
   return ops;
 }

@@ -11,7 +11,7 @@ import { filterRejects, timesOf, type Indexes } from './indexes';
 export function tagLeakCases(idx: Indexes): AnomalyCase[] {
   const out: AnomalyCase[] = [];
   for (const d of idx.deliveries) {
-    const s = idx.sends.get(d.id);
+    const s = d.send;
     const topic = s?.topic;
     if (topic === undefined) continue;
     const tags = s?.tags ?? d.tags;
@@ -25,7 +25,7 @@ export function tagLeakCases(idx: Indexes): AnomalyCase[] {
 export function routingCases(idx: Indexes): AnomalyCase[] {
   const out: AnomalyCase[] = [];
   for (const d of idx.deliveries) {
-    const s = idx.sends.get(d.id);
+    const s = d.send;
     if (!s) continue;
     if (s.unroutable || s.returned) {
       const ops = [s.invokeIndex, d.index];

@@ -38,8 +38,10 @@ export const WORKLOADS_DIR = join(REPO_ROOT, 'bench', 'workloads');
 
 /** Quick mode runs one max-throughput workload per model (plus the harness). */
 const QUICK_WORKLOADS = ['noop-1-topic-1-partition-100b', 'kafka-1-topic-1-partition-100b', 'rabbitmq-1-topic-1-queue-100b', 'rocketmq-1-topic-4-queues-100b'];
-const FULL_RUN_SEC = 3;
+const FULL_RUN_SEC = 2.5;
+const FULL_RUNS = 3;
 const QUICK_RUN_SEC = 1.5;
+const QUICK_RUNS = 5;
 
 export interface CliArgs {
   selectors: Set<string>;
@@ -248,7 +250,8 @@ function takeCalibration(state: RunState): number {
 
 async function runPhase(phase: Phase, args: CliArgs, state: RunState, progress: Progress, signal: AbortSignal): Promise<void> {
   const quick = args.selectors.has('quick');
-  const runs = args.runs ?? 3;
+  // Quick runs are short, so they can afford 5 runs: enough for the gate's test (≥ 4 a side).
+  const runs = args.runs ?? (quick ? QUICK_RUNS : FULL_RUNS);
   const durationSec = args.durationSec ?? (quick ? QUICK_RUN_SEC : args.workloads.length > 0 ? undefined : FULL_RUN_SEC);
   if (phase.fn && !signal.aborted) {
     const fn = loadBenchFunction(phase.fn.module, phase.fn.exportName);

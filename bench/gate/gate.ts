@@ -4,17 +4,21 @@
  * 1. Each run of an id is divided by the calibration speed index measured right before it
  *    (see calibration.ts), so a machine that is 30% slower this minute does not look like a
  *    30% regression.
- * 2. With per-run samples on both sides (≥ 3 runs each), a one-sided Mann-Whitney U test asks
+ * 2. With per-run samples on both sides (≥ 4 runs each), a one-sided Mann-Whitney U test asks
  *    whether the current normalised runs are smaller than the baseline's; an id regresses when
  *    p < alpha (default 0.05) AND the median normalised ratio is below 1 − threshold (default
  *    0.10). Both are needed: the test alone flags tiny real changes, the ratio alone flags noise.
- * 3. Without samples (a benchmark that only reports median/min/max), figures are normalised by
- *    the calibration measured around that benchmark, and an id regresses when the normalised
- *    median ratio is below 1 − threshold and the run ranges do not overlap.
+ * 3. With fewer runs, or without samples (a benchmark that only reports median/min/max; its
+ *    figures are then normalised by the calibration measured around that benchmark), an id
+ *    regresses when the normalised median ratio is below 1 − threshold and the run ranges do
+ *    not overlap.
  * Higher ops/s is better; latency is reported but not gated (too noisy on a shared machine).
  */
 import { RESULTS_SCHEMA_VERSION, type BenchResult, type ResultsFile } from '../report/result';
 import { mannWhitneyLess } from './mann-whitney';
+
+/** Runs per side below which the exact test cannot reach alpha 0.05 (3 vs 3: p ≥ 0.05). */
+export const MIN_RUNS_FOR_TEST = 4;
 
 export interface GateOptions {
   /** Smallest slowdown that counts (fraction of the baseline). Default 0.10. */
@@ -114,12 +118,17 @@ export function compareResults(baseline: ResultsFile, current: ResultsFile, opti
     const bs = normalisedSamples(b, cb);
     const cs = normalisedSamples(c, cc);
     const norm = (x: number, idx: number | undefined) => (idx && idx > 0 ? x / idx : x);
-    if (bs && cs && bs.length >= 3 && cs.length >= 3) {
+    if (bs && cs && bs.length >= MIN_RUNS_FOR_TEST && cs.length >= MIN_RUNS_FOR_TEST) {
       const ratio = median(cs) / median(bs);
       const { pLess } = mannWhitneyLess(cs, bs);
       const pMore = mannWhitneyLess(bs, cs).pLess;
       const verdict: Verdict = pLess < alpha && ratio < 1 - threshold ? 'regression' : pMore < alpha && ratio > 1 + threshold ? 'improved' : 'ok';
       findings.push({ id: b.id, verdict, ratio, p: pLess, method: 'mann-whitney', baselineRuns: bs.length, currentRuns: cs.length });
+    } else if (bs && cs) {
+      // Too few runs for the test to ever reach alpha: all current runs below all baseline runs.
+      const ratio = median(cs) / median(bs);
+      const verdict: Verdict = ratio < 1 - threshold && Math.max(...cs) < Math.min(...bs) ? 'regression' : ratio > 1 + threshold && Math.min(...cs) > Math.max(...bs) ? 'improved' : 'ok';
+      findings.push({ id: b.id, verdict, ratio, method: 'range', baselineRuns: bs.length, currentRuns: cs.length });
     } else {
       // The calibration measured around this benchmark when it has one, else the run's.
       const ib = b.calibration?.length ? median(b.calibration) : cb;

@@ -26,6 +26,13 @@ function frameBytes(len: number): number {
   return (FRAME_HEADER + len + 7) & ~7;
 }
 
+/** A positive integer limit; Infinity means no limit. */
+function limit(value: number, what: string): number {
+  if (value === Infinity) return Number.MAX_SAFE_INTEGER;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) throw Errors.invalidArg(what, 'a positive integer or Infinity');
+  return value;
+}
+
 interface Waiter {
   /** Resolved once the durable position is at least this. */
   need: number;
@@ -248,7 +255,7 @@ export class CommitLog {
    * are views into one buffer per batch.
    */
   readBatch(position: number, maxBytes = MiB, maxRecords = Number.MAX_SAFE_INTEGER): { records: LogRecord[]; next: number } {
-    const buf = this.#n.readBatch(position, maxBytes, maxRecords);
+    const buf = this.#n.readBatch(position, limit(maxBytes, 'maxBytes'), limit(maxRecords, 'maxRecords'));
     const next = this.#scratch[1]!;
     const records: LogRecord[] = [];
     let off = 0;

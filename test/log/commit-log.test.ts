@@ -41,6 +41,10 @@ t.test('readBatch respects maxBytes but always returns one record', (t) => {
   t.equal(log.readBatch(0, 1).records.length, 1, 'one record even if larger than maxBytes');
   t.equal(log.readBatch(0, 240).records.length, 2, 'two 120-byte frames fit in 240 bytes');
   t.equal(log.readBatch(0, 239).records.length, 1);
+  t.equal(log.readBatch(0, Infinity, 3).records.length, 3, 'Infinity means no byte limit');
+  t.equal(log.readBatch(0, Infinity).records.length, 10);
+  t.equal(codeOf(() => log.readBatch(0, 0)), 'ERR_INVALID_ARG');
+  t.equal(codeOf(() => log.readBatch(0, 100, 0.5)), 'ERR_INVALID_ARG');
   t.end();
 });
 

@@ -7,7 +7,9 @@
  *   kafka.e2e.100B      producer and consumer on worker threads (the engine on the main thread),
  *                       fixed rate 100 k records/s, end-to-end latency p50 / p99 / p99.9 in µs
  *                       from the intended send time (coordinated omission corrected), through
- *                       bench/drivers/run-workload.ts with the kafka-engine driver.
+ *                       bench/drivers/run-workload.ts with the kafka-engine driver (direct data
+ *                       path); the harness's no-op engine runs the same shape once as a baseline
+ *                       (extra.noopBaseline*Us: the machine's own latency floor in that run).
  * Each id runs several times; the result is the median with min / max (summarizeRuns).
  *
  * Standalone: `npx tsx bench/drivers/kafka-bench.ts [quick]` prints the results JSON.
@@ -145,10 +147,19 @@ export async function runKafkaBench(opts: BenchFunctionOptions & { quick?: boole
       warmupSec: quick ? 1 : 3,
       ...(opts.signal ? { signal: opts.signal } : {}),
     });
+    // Baseline in the same run: the harness's no-op engine (SharedArrayBuffer rings, no storage)
+    // with the same workload shape, so a reader can tell the engine's latency from the machine's.
+    const baseline = opts.signal?.aborted ? undefined : await benchWorkload({ ...E2E_WORKLOAD, model: 'noop', name: 'kafka-e2e-baseline-noop' }, { runs: 1, durationSec: quick ? 4 : 10, warmupSec: 1 });
     if (outcome) {
       const r = outcome.result;
       r.id = 'kafka.e2e.100B';
-      r.extra = { ...(r.extra ?? {}), loadAvg1m: load, threads: 'producer worker + consumer worker + engine on main' };
+      r.extra = { ...(r.extra ?? {}), loadAvg1m: load, threads: 'producer worker + consumer worker (direct data path) + engine on main' };
+      const b = baseline?.result;
+      if (b?.p50Us !== undefined) {
+        r.extra.noopBaselineP50Us = b.p50Us;
+        r.extra.noopBaselineP99Us = b.p99Us ?? -1;
+        r.extra.noopBaselineP999Us = b.p999Us ?? -1;
+      }
       results.push(r);
     }
     progress('kafka.e2e.100B', ++done);

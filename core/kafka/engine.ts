@@ -247,8 +247,7 @@ export class KafkaEngine {
 
   /** Resolves on the next append (by any thread) or group change, or after timeoutMs. */
   async waitForChange(timeoutMs: number, seen: number = Atomics.load(this.changeCounter, 0)): Promise<void> {
-    const r = (Atomics as unknown as AtomicsWaitAsync).waitAsync(this.changeCounter, 0, seen, timeoutMs);
-    if (r.async) await r.value;
+    await waitForCounter(this.changeCounter, seen, timeoutMs);
   }
 
   /** The change counter's current value, to pass to waitForChange so no change is missed. */
@@ -268,4 +267,19 @@ export class KafkaEngine {
 function checkPartitions(n: unknown): number {
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 10000) throw KafkaErrors.invalidPartitions(n);
   return n;
+}
+
+/**
+ * Resolves when `counter[0]` differs from `seen` (Atomics.waitAsync), or after timeoutMs. A pending
+ * waitAsync does not keep Node's event loop alive, so a timer does while waiting.
+ */
+export async function waitForCounter(counter: Int32Array, seen: number, timeoutMs: number): Promise<void> {
+  const r = (Atomics as unknown as AtomicsWaitAsync).waitAsync(counter, 0, seen, timeoutMs);
+  if (!r.async) return;
+  const keepAlive = setTimeout(() => undefined, timeoutMs + 1);
+  try {
+    await r.value;
+  } finally {
+    clearTimeout(keepAlive);
+  }
 }

@@ -8,8 +8,6 @@
  * The lock makes "take the next offset, write it into the batch, append" one step, so offsets
  * follow log order whichever thread appends. It is held for one native append (microseconds).
  */
-import type { AtomicsWaitAsync } from './engine';
-
 export class PartitionShare {
   static readonly BYTES = 16;
   readonly sab: SharedArrayBuffer;
@@ -51,11 +49,5 @@ export class PartitionShare {
 
   get appends(): number {
     return Atomics.load(this.i32, 1);
-  }
-
-  /** Resolves when the append count differs from `seen`, or after timeoutMs. */
-  async waitForAppend(seen: number, timeoutMs: number): Promise<void> {
-    const r = (Atomics as unknown as AtomicsWaitAsync).waitAsync(this.i32, 1, seen, timeoutMs);
-    if (r.async) await r.value;
   }
 }

@@ -5,7 +5,7 @@ import type { ConsumerOptions } from './consumer';
 import type { CreateTopicOptions } from './engine';
 import type { Acks, ConsumerRecord, ProducerRecord, RecordMetadata, TopicPartition, TopicPartitionOffset } from './types';
 import type { LogRecord } from '../log/types';
-import type { AtomicsWaitAsync } from './engine';
+import { waitForCounter } from './engine';
 import { MqlabError } from '../errors';
 import { Producer } from './producer';
 import { AttachedEngine, AttachedPartition } from './attached';
@@ -52,9 +52,9 @@ export class RemoteKafka {
   }
 
   /** A consumer that reads the partition logs from this thread (DirectConsumer): the fast path. */
-  async directConsumer(options: ConsumerOptions & { syncIntervalMs?: number } = {}): Promise<DirectConsumer> {
-    const { syncIntervalMs, ...rest } = options;
-    return new DirectConsumer(this.host, await this.host.openConsumer(rest), syncIntervalMs);
+  async directConsumer(options: ConsumerOptions & { syncIntervalMs?: number; blockingWaitMs?: number } = {}): Promise<DirectConsumer> {
+    const { syncIntervalMs, blockingWaitMs, ...rest } = options;
+    return new DirectConsumer(this.host, await this.host.openConsumer(rest), syncIntervalMs, blockingWaitMs);
   }
 
   close(): void {
@@ -161,7 +161,9 @@ interface DirectReader {
  * on the engine's thread (a Consumer there): every `syncIntervalMs` (in the background) it reports
  * the offsets it has returned and gets back the assignment and where to read (Consumer.syncDirect);
  * heartbeats, rebalances and auto-commits happen in that step. Waiting for records is an
- * Atomics.waitAsync on the engine's change counter, so an append on any thread wakes it at once.
+ * Atomics.waitAsync on the engine's change counter, so an append on any thread wakes it at once
+ * (optionally after a blocking futex wait of up to `blockingWaitMs`, for latency-sensitive readers
+ * on a dedicated thread).
  * No seek in this mode (use RemoteConsumer).
  */
 export class DirectConsumer {
@@ -174,7 +176,13 @@ export class DirectConsumer {
   private rotate = 0;
   private closed = false;
 
-  constructor(private readonly host: Remote<KafkaWorkerHost>, readonly handle: number, private readonly syncIntervalMs = 200, private readonly maxFetchBytes = 1 << 20) {}
+  constructor(
+    private readonly host: Remote<KafkaWorkerHost>,
+    readonly handle: number,
+    private readonly syncIntervalMs = 200,
+    private readonly blockingWaitMs = 0,
+    private readonly maxFetchBytes = 1 << 20,
+  ) {}
 
   async subscribe(topics: string | string[]): Promise<void> {
     await this.host.subscribe(this.handle, typeof topics === 'string' ? [topics] : topics);
@@ -242,12 +250,15 @@ export class DirectConsumer {
       if (out.length > 0) return out;
       const left = deadline - Date.now();
       if (left <= 0 || this.closed) return out;
+      if (this.blockingWaitMs > 0 && this.changes !== null) {
+        // Latency-sensitive readers may first block on the counter (a futex wait): its wake-up is
+        // much quicker than the event loop's, at the price of blocking this thread meanwhile.
+        Atomics.wait(this.changes, 0, seen, Math.min(this.blockingWaitMs, left));
+        if (Atomics.load(this.changes, 0) !== seen) continue;
+      }
       const wait = Math.min(left, this.syncIntervalMs);
       if (this.changes === null) await new Promise((r) => setTimeout(r, wait));
-      else {
-        const r = (Atomics as unknown as AtomicsWaitAsync).waitAsync(this.changes, 0, seen, wait);
-        if (r.async) await r.value;
-      }
+      else await waitForCounter(this.changes, seen, wait);
     }
   }
 

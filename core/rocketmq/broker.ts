@@ -16,7 +16,7 @@ import { readJsonFile, writeJsonFile } from './json-file';
 import { KEY_INDEX_UNIT, KeyIndex } from './key-index';
 import { keysOf, type MessageExt, type MessageInit, storedProperties } from './message';
 import {
-  checkPropertyText, decodeRecord, encodeRecord, encodedSize, messageFromRecord, propertiesToString, SYSFLAG_HAS_KEYS, type DecodedRecord,
+  checkPropertyText, decodeRecord, encodeRecord, encodedSize, HEADER_BYTES, messageFromRecord, propertiesToString, stringToProperties, SYSFLAG_HAS_KEYS, type DecodedRecord,
 } from './message-codec';
 import { addressPrefix, createMessageId } from './message-id';
 import { ScheduleService } from './schedule-service';
@@ -108,6 +108,7 @@ export interface BrokerStats {
 }
 
 const EMPTY_BODY_ERROR = 'message body length is zero';
+const EMPTY = new Uint8Array(0);
 
 /**
  * A RocketMQ broker on the storage core: one CommitLog for every topic, a ConsumeQueue per
@@ -321,10 +322,20 @@ export class Broker implements BrokerApi {
     if (!Array.isArray(msgs) || msgs.length === 0) throw RocketErrors.messageIllegal('a send carries at least one message');
     const now = this.clock();
     const born = typeof req.bornTimestamp === 'number' ? req.bornTimestamp : now;
-    const preps: Prepared[] = new Array(msgs.length);
-    for (let i = 0; i < msgs.length; i++) preps[i] = this.prepare(msgs[i]!, topic, queueId, cq, born, now);
     const queueOffset = cq.nextOffset;
-    const positions = this.appendPrepared(preps, now);
+    let plain = topic.length <= 256 - HEADER_BYTES;
+    for (let i = 0; i < msgs.length && plain; i++) {
+      const m = msgs[i];
+      plain = m !== null && typeof m === 'object' && m.topic === topic && m.tags === undefined && m.keys === undefined && m.properties === undefined &&
+        !m.delayTimeLevel && !m.flag && m.body instanceof Uint8Array && m.body.length > 0 && m.body.length <= this.maxMessageSize;
+    }
+    let positions: number[];
+    if (plain) positions = this.appendPlain(topic, cq, msgs.map((m) => m.body as Uint8Array), born, now);
+    else {
+      const preps: Prepared[] = new Array(msgs.length);
+      for (let i = 0; i < msgs.length; i++) preps[i] = this.prepare(msgs[i]!, topic, queueId, cq, born, now);
+      positions = this.appendPrepared(preps, now);
+    }
     return { brokerName: this.brokerName, storeHost: this.brokerAddr, queueId, queueOffset, positions };
   }
 
@@ -385,47 +396,102 @@ export class Broker implements BrokerApi {
   private appendPrepared(preps: Prepared[], now: number): number[] {
     let total = 0;
     for (const p of preps) total += encodedSize(p.storeTopic.length, p.propsBytes, p.body.length);
-    // The core copies payloads into the mapped segment during append, so one scratch buffer serves every put.
-    if (this.scratch.length < total) this.scratch = Buffer.allocUnsafeSlow(Math.max(total, this.scratch.length * 2));
-    const out = this.scratch;
-    const payloads: Buffer[] = new Array(preps.length);
-    const touched: ConsumeQueue[] = [];
-    const before: number[] = [];
+    const out = this.scratchOf(total);
+    const n = preps.length;
+    const payloads: Buffer[] = new Array(n);
+    const cqs: ConsumeQueue[] = new Array(n);
+    const offsets: number[] = new Array(n);
     let off = 0;
-    for (let i = 0; i < preps.length; i++) {
+    for (let i = 0; i < n; i++) {
       const p = preps[i]!;
       const cq = p.cq;
-      if (touched.indexOf(cq) < 0) {
-        touched.push(cq);
-        before.push(cq.nextOffset);
-      }
-      const n = encodeRecord(out, off, {
-        topic: p.storeTopic, queueId: cq.queueId, queueOffset: cq.nextOffset++, tagsCode: p.tagsCode, bornTimestamp: p.bornTimestamp,
+      cqs[i] = cq;
+      offsets[i] = cq.nextOffset++;
+      const len = encodeRecord(out, off, {
+        topic: p.storeTopic, queueId: cq.queueId, queueOffset: offsets[i]!, tagsCode: p.tagsCode, bornTimestamp: p.bornTimestamp,
         flag: p.flag, reconsumeTimes: p.reconsumeTimes, sysFlag: p.sysFlag, props: p.props, propsBytes: p.propsBytes, body: p.body,
       });
-      payloads[i] = out.subarray(off, off + n);
-      off += n;
+      payloads[i] = out.subarray(off, off + len);
+      off += len;
     }
-    const positions: number[] = new Array(preps.length);
+    return this.appendEncoded(payloads, cqs, offsets, (i) => preps[i]!.tagsCode, (i) => (preps[i]!.sysFlag & SYSFLAG_HAS_KEYS ? preps[i] : undefined), now);
+  }
+
+  /**
+   * The common send path's shape: a batch of plain messages (no tags, keys, properties or delay)
+   * to one queue. Each record is the same header copied from a template, then its offset, body
+   * length and body.
+   */
+  private appendPlain(topic: string, cq: ConsumeQueue, bodies: Uint8Array[], born: number, now: number): number[] {
+    const n = bodies.length;
+    const headerBytes = encodedSize(topic.length, 0, 0);
+    let total = n * headerBytes;
+    for (let i = 0; i < n; i++) total += bodies[i]!.length;
+    const template = this.plainTemplate;
+    encodeRecord(template, 0, { topic, queueId: cq.queueId, queueOffset: 0, tagsCode: 0, bornTimestamp: born, flag: 0, reconsumeTimes: 0, sysFlag: 0, props: '', propsBytes: 0, body: EMPTY });
+    const header = template.subarray(0, headerBytes);
+    const out = this.scratchOf(total);
+    const payloads: Buffer[] = new Array(n);
+    const cqs: ConsumeQueue[] = new Array(n);
+    const offsets: number[] = new Array(n);
+    let off = 0;
+    for (let i = 0; i < n; i++) {
+      const body = bodies[i]!;
+      out.set(header, off);
+      offsets[i] = cq.nextOffset++;
+      out.writeDoubleLE(offsets[i]!, off + 8);
+      out.writeUInt32LE(body.length, off + 40);
+      out.set(body, off + headerBytes);
+      const len = headerBytes + body.length;
+      payloads[i] = out.subarray(off, off + len);
+      cqs[i] = cq;
+      off += len;
+    }
+    return this.appendEncoded(payloads, cqs, offsets, () => 0, () => undefined, now);
+  }
+
+  private readonly plainTemplate = Buffer.alloc(HEADER_BYTES + 256);
+
+  /** The core copies payloads into the mapped segment during append, so one scratch buffer serves every put. */
+  private scratchOf(bytes: number): Buffer {
+    if (this.scratch.length < bytes) this.scratch = Buffer.allocUnsafeSlow(Math.max(bytes, this.scratch.length * 2));
+    return this.scratch;
+  }
+
+  /**
+   * Appends encoded records (queue offsets already taken from their queues), hands the dispatcher
+   * a request per record, and returns CommitLog positions. On failure the queue offsets go back.
+   */
+  private appendEncoded(payloads: Buffer[], cqs: ConsumeQueue[], offsets: number[], tagsCode: (i: number) => number,
+    keyed: (i: number) => Prepared | undefined, now: number): number[] {
+    const n = payloads.length;
+    const positions: number[] = new Array(n);
     try {
-      if (preps.length === 1) positions[0] = this.log.append(payloads[0]!, now);
+      if (n === 1) positions[0] = this.log.append(payloads[0]!, now);
       else if (this.storage.framedSize) {
         let pos = this.log.appendBatch(payloads, now);
-        for (let i = 0; i < payloads.length; i++) {
+        for (let i = 0; i < n; i++) {
           positions[i] = pos;
           pos += this.storage.framedSize(payloads[i]!.length);
         }
         if (pos !== this.log.endPosition) {
           // The frame size assumption does not hold for this store: read the positions back.
-          const { records } = this.log.readBatch(positions[0]!, Number.MAX_SAFE_INTEGER, payloads.length);
+          const { records } = this.log.readBatch(positions[0]!, Number.MAX_SAFE_INTEGER, n);
           for (let i = 0; i < records.length; i++) positions[i] = records[i]!.position;
         }
       } else {
-        for (let i = 0; i < payloads.length; i++) positions[i] = this.log.append(payloads[i]!, now);
+        for (let i = 0; i < n; i++) positions[i] = this.log.append(payloads[i]!, now);
       }
     } catch (e) {
-      for (let i = 0; i < touched.length; i++) touched[i]!.nextOffset = before[i]!;
+      for (let i = n - 1; i >= 0; i--) cqs[i]!.nextOffset = offsets[i]!;
       throw e;
+    }
+    const end = this.log.endPosition;
+    for (let i = 0; i < n; i++) {
+      const k = keyed(i);
+      const keys = k ? keysOf(stringToProperties(k.props)['KEYS']) : undefined;
+      this.dispatcher.request(cqs[i]!, offsets[i]!, positions[i]!, (i + 1 < n ? positions[i + 1]! : end) - positions[i]!, tagsCode(i),
+        keys ? { topic: k!.storeTopic, keys, timestamp: now } : undefined);
     }
     this.afterAppend();
     return positions;

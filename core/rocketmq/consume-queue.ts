@@ -32,22 +32,27 @@ export interface CqEntry {
 
 export class ConsumeQueue {
   private stage = Buffer.allocUnsafe(STAGE_ENTRIES * CQ_UNIT_SIZE);
+  private readonly stageView = new DataView(this.stage.buffer, this.stage.byteOffset, this.stage.byteLength);
   private staged = 0;
+  /** Entries in the file, kept here so the dispatcher does not ask the file for every message. */
+  private fileCount: number;
   /** Long-polling pull requests waiting for the next entry. */
   waiters: Array<() => void> = [];
   /** Queue offset the next message put into this queue gets (assigned at put, before dispatch). */
   nextOffset = 0;
 
-  constructor(readonly topic: string, readonly queueId: number, readonly file: IndexFileLike) {}
+  constructor(readonly topic: string, readonly queueId: number, readonly file: IndexFileLike) {
+    this.fileCount = file.count;
+  }
 
   /** Next queue offset a consumer can read up to (exclusive). */
   get maxOffset(): number {
-    return this.file.count;
+    return this.fileCount;
   }
 
   /** Entries dispatched, including staged ones not yet visible. */
   get dispatchedCount(): number {
-    return this.file.count + this.staged;
+    return this.fileCount + this.staged;
   }
 
   get minOffset(): number {
@@ -57,9 +62,14 @@ export class ConsumeQueue {
   stageEntry(position: number, size: number, tagsCode: number): void {
     if (this.staged === STAGE_ENTRIES) this.commitStaged();
     const off = this.staged * CQ_UNIT_SIZE;
-    writeInt64BE(this.stage, off, position);
-    this.stage.writeInt32BE(size, off + 8);
-    writeInt64BE(this.stage, off + 12, tagsCode);
+    const v = this.stageView;
+    const posHi = Math.floor(position / 4294967296);
+    v.setInt32(off, posHi);
+    v.setUint32(off + 4, position - posHi * 4294967296);
+    v.setInt32(off + 8, size);
+    const tagHi = Math.floor(tagsCode / 4294967296);
+    v.setInt32(off + 12, tagHi);
+    v.setUint32(off + 16, tagsCode - tagHi * 4294967296);
     this.staged++;
   }
 
@@ -70,6 +80,7 @@ export class ConsumeQueue {
   commitStaged(): void {
     if (this.staged === 0) return;
     this.file.appendMany(this.stage.subarray(0, this.staged * CQ_UNIT_SIZE));
+    this.fileCount += this.staged;
     this.staged = 0;
   }
 
@@ -96,6 +107,7 @@ export class ConsumeQueue {
   truncate(count: number): void {
     this.staged = 0;
     this.file.truncate(count);
+    this.fileCount = this.file.count;
   }
 
   close(): void {

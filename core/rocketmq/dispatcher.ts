@@ -30,10 +30,69 @@ export class Dispatcher {
     return this.log.endPosition - this.reputFrom;
   }
 
+  // Dispatch requests the broker recorded as it appended (queue, offset, position, size, tag code),
+  // so the common path needs no read-back; they cover [reqStart, reqEnd) of the CommitLog. When they
+  // do not start at `reputFrom` (after a restart) the records are read back from the CommitLog.
+  private reqCq: ConsumeQueue[] = [];
+  private reqNum = new Float64Array(4 * 4096);
+  private reqCount = 0;
+  private readonly reqKeys = new Map<number, { topic: string; keys: string[]; timestamp: number }>();
+  private reqEnd = -1;
+
+  /** Records one appended message for the next dispatch. */
+  request(cq: ConsumeQueue, queueOffset: number, position: number, size: number, tagsCode: number, keys?: { topic: string; keys: string[]; timestamp: number }): void {
+    if (this.reqCount > 0 && position !== this.reqEnd) this.dropRequests(); // not contiguous: read back instead
+    if (this.reqCount === 0 && position !== this.reputFrom) return;
+    const i = this.reqCount++;
+    if (keys) this.reqKeys.set(i, keys);
+    this.reqCq[i] = cq;
+    if ((i + 1) * 4 > this.reqNum.length) {
+      const grown = new Float64Array(this.reqNum.length * 2);
+      grown.set(this.reqNum);
+      this.reqNum = grown;
+    }
+    const num = this.reqNum;
+    num[i * 4] = queueOffset;
+    num[i * 4 + 1] = position;
+    num[i * 4 + 2] = size;
+    num[i * 4 + 3] = tagsCode;
+    this.reqEnd = position + size;
+  }
+
+  private dropRequests(): void {
+    this.reqCq.length = 0;
+    this.reqCount = 0;
+    this.reqKeys.clear();
+    this.reqEnd = -1;
+  }
+
   /** Dispatches what the CommitLog holds now (at most `maxRecords`); returns the records dispatched. */
   dispatch(maxRecords = Number.POSITIVE_INFINITY): number {
     let done = 0;
     const touched = this.touched;
+    if (this.reqCount > 0) {
+      if (this.reqNum[1] === this.reputFrom && this.reqEnd <= this.log.endPosition) {
+        const cqs = this.reqCq;
+        const num = this.reqNum;
+        const count = this.reqCount;
+        for (let i = 0; i < count; i++) {
+          const cq = cqs[i]!;
+          const queueOffset = num[i * 4]!;
+          const have = cq.dispatchedCount;
+          if (queueOffset === have) {
+            if (!cq.hasStaged) touched.push(cq);
+            cq.stageEntry(num[i * 4 + 1]!, num[i * 4 + 2]!, num[i * 4 + 3]!);
+            const k = this.reqKeys.get(i);
+            if (k) for (const key of k.keys) this.keyIndex.add(k.topic, key, num[i * 4 + 1]!, k.timestamp);
+          } else if (queueOffset > have) {
+            this.gaps++;
+          }
+        }
+        done += count;
+        this.reputFrom = this.reqEnd;
+      }
+      this.dropRequests();
+    }
     let lastTopicBytes: Buffer | undefined;
     let lastTopic = '';
     while (this.reputFrom < this.log.endPosition && done < maxRecords) {

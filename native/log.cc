@@ -238,7 +238,11 @@ void LogCore::recoverTail(Segment& seg, uint64_t from, int64_t maxTs) {
   }
   // Everything after the last good frame is a torn tail (or an END marker whose next segment was
   // lost): count it and zero it so a later crash cannot mistake it for data.
-  prefaultWrite(seg.data() - Segment::headerBytes(), seg.fileBytes());
+  // Appends continue here: make the rest of the segment present and writable (not the part
+  // below the scan start, which would only be dirtied again for nothing).
+  const uint64_t page = pageSize();
+  const uint64_t prefaultFrom = (Segment::headerBytes() + from) & ~(page - 1);
+  prefaultWrite(seg.data() - Segment::headerBytes() + prefaultFrom, seg.fileBytes() - prefaultFrom);
   uint64_t garbageEnd = endOfNonZero(d, off, seg.dataCapacity());
   recovery_.truncatedBytes = garbageEnd - off;
   if (garbageEnd > off) std::memset(d + off, 0, garbageEnd - off);

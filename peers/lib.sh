@@ -45,7 +45,8 @@ stop_pid() {
 # maven_copy POM DEST: copy a Maven project's runtime dependencies to DEST once (cached by a
 # stamp holding the pom's checksum), so a second start does not touch the registry.
 maven_copy() {
-  local pom=$1 dest=$2 stamp="$2/.resolved" sum
+  local pom=$1 dest stamp sum
+  dest=$(realpath -m "$2"); stamp="$dest/.resolved"   # absolute: Maven resolves paths against the pom's folder
   sum=$(sha256sum "$pom" | cut -d' ' -f1)
   if [[ -f "$stamp" && "$(cat "$stamp")" == "$sum" ]]; then return 0; fi
   command -v mvn >/dev/null || { log "mvn not found: install Maven (and a JDK 17) first"; return 1; }

@@ -24,7 +24,11 @@ fi
 need_java
 maven_copy "$PEERS_DIR/kafka/pom.xml" "$W/lib"
 
-rm -rf "$W/data" "$W/logs"; mkdir -p "$W/data" "$W/logs"
+# MQLAB_PEERS_KEEP_DATA=1 (restart.sh): start on the existing log dirs instead of a fresh store.
+FRESH=1
+if [[ "${MQLAB_PEERS_KEEP_DATA:-0}" == 1 && -f "$W/data/meta.properties" ]]; then FRESH=0; fi
+if ((FRESH)); then rm -rf "$W/data" "$W/logs"; fi
+mkdir -p "$W/data" "$W/logs"
 cat >"$W/server.properties" <<PROPS
 process.roles=broker,controller
 node.id=1
@@ -62,10 +66,13 @@ PROPS
 CP="$W/lib/*"
 JOPTS=(-Xms"$HEAP" -Xmx"$HEAP" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:ActiveProcessorCount=2
        -Djava.awt.headless=true -Dlog4j.configuration="file:$W/log4j.properties")
-CLUSTER_ID=$(java -cp "$CP" "${JOPTS[@]}" kafka.tools.StorageTool random-uuid)
-java -cp "$CP" "${JOPTS[@]}" kafka.tools.StorageTool format -t "$CLUSTER_ID" -c "$W/server.properties" >"$W/logs/format.log" 2>&1 \
-  || { log "kafka storage format failed:"; cat "$W/logs/format.log" >&2; exit 1; }
+if ((FRESH)); then
+  CLUSTER_ID=$(java -cp "$CP" "${JOPTS[@]}" kafka.tools.StorageTool random-uuid)
+  java -cp "$CP" "${JOPTS[@]}" kafka.tools.StorageTool format -t "$CLUSTER_ID" -c "$W/server.properties" >"$W/logs/format.log" 2>&1 \
+    || { log "kafka storage format failed:"; cat "$W/logs/format.log" >&2; exit 1; }
+fi
 
+: >"$W/logs/server.log"   # readiness reads this run's lines only
 # setsid: the broker gets its own process group, so a caller's Ctrl-C does not half-kill it.
 setsid java -cp "$CP" "${JOPTS[@]}" -Dkafka.logs.dir="$W/logs" kafka.Kafka "$W/server.properties" \
   >"$W/logs/stdout.log" 2>&1 </dev/null &
@@ -73,9 +80,12 @@ echo $! >"$PIDFILE"
 log "kafka starting (pid $(cat "$PIDFILE")), logs in $W/logs"
 
 # Ready = the broker answers a real metadata request through Kafka's own admin client.
+# On a restart (data kept) the broker's own "started" log line is enough and saves a JVM.
 ready() {
   pid_alive "$PIDFILE" || return 2
   port_open "$PORT" || return 1
+  grep -q "Kafka Server started" "$W/logs/server.log" 2>/dev/null || return 1
+  ((FRESH)) || return 0
   timeout 20 java -cp "$CP" -Xmx128m -Dlog4j.configuration="file:$W/log4j.properties" \
     org.apache.kafka.tools.TopicCommand --bootstrap-server "127.0.0.1:$PORT" --list >/dev/null 2>&1
 }

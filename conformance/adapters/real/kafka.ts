@@ -23,7 +23,7 @@ import type {
   ConsumedRecord, ConsumerOptions, LogAdapter, LogCapability, LogConsumer, LogProducer, PollOptions, ProduceRecord,
   ProduceResult, ProducerOptions, TopicPartition, TopicPartitionOffset, TopicSpec,
 } from '../log-model';
-import { brokerUnreachable, parseBrokerUrl, toBuffer, withDeadline, type BrokerAddress } from './support';
+import { brokerUnreachable, isLocalPeer, parseBrokerUrl, restartPeer, toBuffer, withDeadline, type BrokerAddress } from './support';
 
 const ID_HEADER = 'mqlab-id';
 /** Records buffered per consumer before the fetch loop waits for polls. */
@@ -150,6 +150,8 @@ class KafkaConsumerAdapter implements LogConsumer {
   private failure: MqlabError | null = null;
   private running = false;
   private stopped = false;
+  private joined = false;
+  private joinWaiters: (() => void)[] = [];
 
   constructor(
     private readonly client: ClientSet,
@@ -165,16 +167,21 @@ class KafkaConsumerAdapter implements LogConsumer {
       heartbeatInterval: Math.max(100, Math.min(3000, Math.floor(session / 3))),
       maxWaitTimeInMs: 100,
       allowAutoTopicCreation: false,
-      retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1000 },
+      retry: { retries: 8, initialRetryTime: 100, maxRetryTime: 2000 },
     });
     this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => this.onJoin(e.payload.memberAssignment));
     this.consumer.on(this.consumer.events.CRASH, (e) => {
+      // kafkajs restarts itself after retriable errors (e.g. GROUP_LOAD_IN_PROGRESS right after a
+      // broker restart); only a crash it gives up on is the consumer's failure.
+      if (e.payload.restart) return;
       this.failure = kafkaError(e.payload.error, `consumer ${options.clientId ?? ''} in group ${options.groupId} stopped`);
       this.wake();
     });
   }
 
   private onJoin(memberAssignment: Record<string, number[]>): void {
+    this.joined = true;
+    for (const f of this.joinWaiters.splice(0)) f();
     // kafkajs resumes every assigned partition at the committed offset after a join.
     this.buffer = [];
     this.fetchPos.clear();
@@ -245,6 +252,19 @@ class KafkaConsumerAdapter implements LogConsumer {
     } catch (e) {
       throw kafkaError(e, `subscribe ${topics.join(', ')}`);
     }
+    // subscribe = joined: wait for the first assignment, as the harness' engines do (after a
+    // broker restart the group coordinator takes seconds to load).
+    // Then let the first fetch after the join land in the buffer, so a caller that polls briefly
+    // right after subscribing sees what is there (the first fetch takes a few hundred ms).
+    const fetched = new Promise<void>((r) => {
+      const off = this.consumer.on(this.consumer.events.FETCH, () => { if (this.joined) { off(); r(); } });
+    });
+    if (!this.joined) {
+      const joined = new Promise<void>((r) => this.joinWaiters.push(r));
+      await withDeadline(joined, Math.max(this.timeoutMs, 30_000), `kafka consumer joining group ${this.options.groupId}`);
+    }
+    await Promise.race([fetched, new Promise((r) => setTimeout(r, 3000))]);
+    await new Promise((r) => setTimeout(r, 50));
   }
 
   async poll(options: PollOptions): Promise<ConsumedRecord[]> {
@@ -351,13 +371,19 @@ class KafkaAdapter implements LogAdapter {
       'acks-0', 'acks-1', 'acks-all', 'keyed-partitioning', 'explicit-partition', 'consumer-groups', 'manual-commit',
       'seek', 'offsets-for-times', 'auto-offset-reset', 'retention', 'headers', 'consumer-crash',
     ];
+    if (isLocalPeer('kafka', address)) capabilities.push('broker-restart');
     this.info = {
       model: 'kafka',
       name: `kafkajs 2.2.4 -> Apache Kafka at ${address.url}`,
       guarantee: 'at-least-once',
       capabilities,
-      timeouts: { connect: 20_000, receive: 15_000, lifecycle: 30_000 },
+      timeouts: { connect: 20_000, receive: 15_000, lifecycle: 120_000 },
     };
+  }
+
+  /** Stops the peer broker (controlled shutdown) and starts it on the same log dirs. */
+  async restartBroker(): Promise<void> {
+    await restartPeer('kafka', 120_000);
   }
 
   async createTopic(topic: string, spec: TopicSpec): Promise<void> {

@@ -12,9 +12,6 @@
  * x-delivery-limit), so a queue declared with `deliveryLimit` is declared as a durable quorum
  * queue. `params.queueType=quorum` makes every queue quorum.
  */
-import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import * as amqp from 'amqplib';
 import { MqlabError } from '../../../core/errors';
 import type { AdapterOptions, CommonCapability } from '../common';
@@ -22,7 +19,7 @@ import type {
   ChannelOptions, ConsumeOptions, ExchangeOptions, ExchangeType, PublishMessage, PublishOptions, PublishResult,
   QueueAdapter, QueueArguments, QueueCapability, QueueChannel, QueueDelivery,
 } from '../queue-model';
-import { brokerUnreachable, parseBrokerUrl, toBuffer, withDeadline, type BrokerAddress } from './support';
+import { brokerUnreachable, isLocalPeer, parseBrokerUrl, restartPeer, toBuffer, withDeadline, type BrokerAddress } from './support';
 
 const AMQP_REPLY_NAMES: Record<number, string> = {
   311: 'CONTENT_TOO_LARGE', 312: 'NO_ROUTE', 313: 'NO_CONSUMERS', 320: 'CONNECTION_FORCED', 402: 'INVALID_PATH',
@@ -30,8 +27,6 @@ const AMQP_REPLY_NAMES: Record<number, string> = {
   502: 'SYNTAX_ERROR', 503: 'COMMAND_INVALID', 504: 'CHANNEL_ERROR', 505: 'UNEXPECTED_FRAME', 506: 'RESOURCE_ERROR',
   530: 'NOT_ALLOWED', 540: 'NOT_IMPLEMENTED', 541: 'INTERNAL_ERROR',
 };
-
-const PEERS_WORK = process.env.MQLAB_PEERS_WORK ?? resolve(__dirname, '../../../peers/.work');
 
 /** amqplib errors carry the AMQP reply code; keep RabbitMQ's own names (NOT_FOUND, PRECONDITION_FAILED). */
 function amqpError(e: unknown, what: string): MqlabError {
@@ -354,14 +349,7 @@ class RabbitAdapter implements QueueAdapter {
 
   /** Stops and starts the RabbitMQ application of the node peers/rabbitmq/start.sh runs (durable state kept). */
   async restartBroker(): Promise<void> {
-    const env = join(__dirname, '../../../peers/rabbitmq/env.sh');
-    const script = `source ${JSON.stringify(env)} && ctl() { "$RMQ_BIN/rabbitmqctl" -q -n "$RABBITMQ_NODENAME" "$@"; } && ctl stop_app && ctl start_app && ctl await_startup --timeout 50`;
-    await new Promise<void>((resolveRestart, reject) => {
-      execFile('bash', ['-c', script], { timeout: 55_000 }, (err, _out, stderr) => {
-        if (err) reject(new MqlabError('ERR_BROKER', `rabbitmq restart failed: ${String(stderr || err.message).trim()}`));
-        else resolveRestart();
-      });
-    });
+    await restartPeer('rabbitmq', 90_000);
   }
 
   async close(): Promise<void> {
@@ -381,18 +369,6 @@ async function connectTo(url: string, address: BrokerAddress, timeoutMs: number)
   return model;
 }
 
-/** True when the broker at this address is the one peers/rabbitmq/start.sh runs (so rabbitmqctl can reach it). */
-function isLocalPeer(address: BrokerAddress): boolean {
-  const pidFile = join(PEERS_WORK, 'rabbitmq', 'server.pid');
-  if (!existsSync(pidFile) || !['127.0.0.1', 'localhost'].includes(address.host)) return false;
-  try {
-    process.kill(Number(readFileSync(pidFile, 'utf8').trim()), 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 export async function createAdapter(options: AdapterOptions): Promise<QueueAdapter> {
   const address = parseBrokerUrl(options.url, ['amqp', 'rabbitmq'], 5672);
   const amqpUrl = `amqp://${options.params?.user ?? 'guest'}:${options.params?.password ?? 'guest'}@${address.host}:${address.port}`;
@@ -402,5 +378,5 @@ export async function createAdapter(options: AdapterOptions): Promise<QueueAdapt
   const props = probe.connection.serverProperties as unknown as Record<string, unknown>;
   const version = String(props.version ?? 'unknown');
   await probe.close().catch(() => undefined);
-  return new RabbitAdapter(address, amqpUrl, options.params?.queueType === 'quorum', connectTimeoutMs, isLocalPeer(address), version);
+  return new RabbitAdapter(address, amqpUrl, options.params?.queueType === 'quorum', connectTimeoutMs, isLocalPeer('rabbitmq', address), version);
 }

@@ -28,7 +28,7 @@ import {
   RemotingConnection, RequestCode, ResponseCode, decodeMessages, encodeProperties, javaStringHash, parseOffsetMsgId,
   parseRocketJson, responseName, type RemotingCommand, type StoredMessage,
 } from './rocketmq-remoting';
-import { brokerUnreachable, parseBrokerUrl, sleep, toBuffer, type BrokerAddress } from './support';
+import { brokerUnreachable, isLocalPeer, parseBrokerUrl, restartPeer, sleep, toBuffer, type BrokerAddress } from './support';
 
 const ID_PROPERTY = 'mqlab_id';
 /**
@@ -276,8 +276,11 @@ interface QueueState {
   /** Pulled, not yet settled: queue offset -> message (handed out or still buffered). */
   inFlight: Map<number, ReceivedMessage>;
   dropped: boolean;
-  /** Offset last written to the offset store. */
+  /** Offset last written to the offset store (-1: none yet; the Java client writes every assigned queue's offset too). */
   persisted: number;
+  /** Resolves after the first pull of this queue was answered. */
+  firstPull: Promise<void>;
+  firstPullDone: () => void;
 }
 
 interface HandedOut {
@@ -336,6 +339,10 @@ class RocketConsumer implements BrokerConsumer {
     if (this.clustering) this.subs.set(this.retryTopic, '*');
     await this.heartbeat();
     await this.rebalance();
+    // start = fetching: the first pull of every queue assigned now has been answered (right after
+    // a broker restart that takes a moment), bounded by the request timeout.
+    const firsts = [...this.queues.values()].map((q) => q.firstPull);
+    await Promise.race([Promise.all(firsts), sleep(this.timeoutMs)]);
     this.timers.push(setInterval(() => void this.heartbeat().catch(() => undefined), 2000));
     this.timers.push(setInterval(() => this.triggerRebalance(), 1000));
     this.timers.push(setInterval(() => void this.persistOffsets().catch(() => undefined), 1000));
@@ -413,9 +420,12 @@ class RocketConsumer implements BrokerConsumer {
       if (this.queues.has(key)) continue;
       const start = await this.startOffset(q.topic, q.broker, q.address, q.queueId);
       if (this.stopped || this.queues.has(key)) continue;
+      let firstPullDone: () => void = () => undefined;
+      const firstPull = new Promise<void>((r) => { firstPullDone = r; });
       const state: QueueState = {
         key, topic: q.topic, broker: q.broker, address: q.address, queueId: q.queueId, expression: q.expression,
-        tags: parseTagExpression(q.expression), nextPull: start, inFlight: new Map(), dropped: false, persisted: start,
+        tags: parseTagExpression(q.expression), nextPull: start, inFlight: new Map(), dropped: false, persisted: -1,
+        firstPull, firstPullDone,
       };
       this.queues.set(key, state);
       void this.pullLoop(state);
@@ -507,6 +517,7 @@ class RocketConsumer implements BrokerConsumer {
         if (!this.stopped && !q.dropped) await sleep(200);
         continue;
       }
+      q.firstPullDone();
       if (q.dropped || this.stopped) return;
       const next = res.extFields.nextBeginOffset !== undefined ? Number(res.extFields.nextBeginOffset) : q.nextPull;
       if (res.code === ResponseCode.SUCCESS) {
@@ -625,13 +636,19 @@ class RocketAdapter implements BrokerAdapter {
       'tags', 'keys', 'query-by-id', 'ordered-selector', 'clustering', 'broadcasting', 'retry', 'dead-letter', 'delay-level',
       'consume-from', 'consumer-crash',
     ];
+    if (isLocalPeer('rocketmq', nameserver)) capabilities.push('broker-restart');
     this.info = {
       model: 'rocketmq',
       name: `mqlab remoting client -> Apache RocketMQ at ${nameserver.url}`,
       guarantee: 'at-least-once',
       capabilities,
-      timeouts: { receive: 15_000, lifecycle: 30_000 },
+      timeouts: { receive: 15_000, lifecycle: 120_000 },
     };
+  }
+
+  /** Stops nameserver and broker and starts them on the same store (peers/rocketmq/restart.sh). */
+  async restartBroker(): Promise<void> {
+    await restartPeer('rocketmq', 120_000);
   }
 
   async createTopic(topic: string, spec: BrokerTopicSpec): Promise<void> {

@@ -2,6 +2,9 @@
  * Small pieces every real-broker adapter shares: broker URLs, the "broker not reachable" error,
  * per-call deadlines, and body conversion.
  */
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { MqlabError } from '../../../core/errors';
 import type { Body } from '../common';
 
@@ -64,4 +67,33 @@ export function toBuffer(body: Body | null | undefined): Buffer {
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** peers/ next to conformance/ (the scripts that start the real brokers on loopback). */
+export const PEERS_DIR = join(__dirname, '../../../peers');
+const PEERS_WORK = process.env.MQLAB_PEERS_WORK ?? join(PEERS_DIR, '.work');
+
+/**
+ * True when the broker at `address` is the one a peers/ script started here (its pid file names
+ * a live process and the address is loopback), so the adapter may restart it with that script.
+ */
+export function isLocalPeer(peer: 'kafka' | 'rabbitmq' | 'rocketmq', address: BrokerAddress): boolean {
+  const pidFile = join(PEERS_WORK, peer, peer === 'rabbitmq' ? 'server.pid' : peer === 'kafka' ? 'kafka.pid' : 'broker.pid');
+  if (!['127.0.0.1', 'localhost'].includes(address.host) || !existsSync(pidFile)) return false;
+  try {
+    process.kill(Number(readFileSync(pidFile, 'utf8').trim()), 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Runs peers/<peer>/restart.sh (stop, then start on the same data), bounded in time. */
+export function restartPeer(peer: 'kafka' | 'rabbitmq' | 'rocketmq', timeoutMs = 120_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile('bash', [join(PEERS_DIR, peer, 'restart.sh')], { timeout: timeoutMs }, (err, _out, stderr) => {
+      if (err) reject(new MqlabError('ERR_BROKER', `restarting ${peer} failed: ${String(stderr || err.message).trim().split('\n').slice(-3).join(' | ')}`));
+      else resolve();
+    });
+  });
 }

@@ -56,6 +56,8 @@ export interface RunOptions {
   threads: number;
   timeouts?: Partial<OperationTimeouts>;
   params?: Record<string, string>;
+  /** Override the size of the run (tests use small runs). */
+  scale?: Partial<Scale>;
   /** Extra suite folders (tests); default: the registry's. */
   suiteDirs?: readonly string[];
   /** Called as each check finishes (for streaming TAP). */
@@ -152,7 +154,7 @@ async function runOne<M extends ModelName>(env: Env<M>, check: Check<M>): Promis
       recorder: rec,
       seed,
       rng: new Rng(seed),
-      scale: scaleFor(env.opts.long),
+      scale: { ...scaleFor(env.opts.long), ...env.opts.scale },
       timeouts: env.timeouts,
       has: (c) => caps.has(c),
       name: (b) => `${nameTag}-${slug(b)}`.slice(0, 120),

@@ -3,6 +3,9 @@
  * first is classified. It is a legitimate redelivery when, between the two deliveries, the
  * earlier one was nacked with requeue, or something disrupted the target (a member joined,
  * crashed, closed or sought; the broker restarted). Otherwise it is:
+ *  - `cluster-double-delivery` (kind `after-ack` / ...) when the earlier delivery had been
+ *    settled, the two deliveries went to different members of a cluster group and nothing at
+ *    all happened to the group between them,
  *  - `duplicate` (kind `after-ack` / `after-commit` / `after-reject`) when the earlier delivery
  *    had been settled for good and nothing justified bringing it back,
  *  - `cluster-double-delivery` when two different members of a cluster group got it,
@@ -58,7 +61,12 @@ export function redeliveryCases(idx: Indexes): AnomalyCase[] {
           // An ack racing a crash may be lost with the connection.
           continue;
         }
-        out.push(makeCase(idx, 'duplicate', settleKind, d1, d2, [settledAt], `delivered again to ${d1.target} after it was ${SETTLED_WORD[settleKind]}`));
+        // Two members of a cluster group with no failure at all between: the group split nothing.
+        if (d1.consumer !== d2.consumer && d1.mode === 'cluster' && disruptedBetween(idx, d1.target, d1.index, d2.index) < 0) {
+          out.push(makeCase(idx, 'cluster-double-delivery', settleKind, d1, d2, [settledAt], `two members of group ${d1.group} received it with no failure between (the first had ${SETTLED_WORD[settleKind]} it)`));
+        } else {
+          out.push(makeCase(idx, 'duplicate', settleKind, d1, d2, [settledAt], `delivered again to ${d1.target} after it was ${SETTLED_WORD[settleKind]}`));
+        }
         continue;
       }
       const why = disruptedBetween(idx, d1.target, d1.index, d2.index);

@@ -1,5 +1,5 @@
 import type { Channel } from './channel';
-import { EntryState, type DeliveryHolder, type QueueEntry } from './message';
+import type { DeliveryHolder, QueueEntry } from './message';
 import type { Queue } from './queue';
 import type { ConsumeMessage, MessageProperties } from './types';
 
@@ -74,9 +74,4 @@ export class Consumer implements DeliveryHolder {
 
 export function withDeliveryCount(p: MessageProperties, count: number): MessageProperties {
   return { ...p, headers: { ...p.headers, 'x-delivery-count': count } };
-}
-
-/** True while an entry is delivered and not settled. */
-export function isUnacked(entry: QueueEntry): boolean {
-  return entry.state === EntryState.Unacked;
 }

@@ -1,5 +1,5 @@
 import { AmqpErrors } from './amqp-errors';
-import type { FieldTable, MessageProperties, PublishOptions } from './types';
+import type { MessageProperties, PublishOptions } from './types';
 import { checkFieldTable, checkShortString } from './validate';
 
 /** Properties of a message published without options (shared, never mutated). */
@@ -73,8 +73,4 @@ export function routingKeyList(what: string, v: string | string[]): string[] {
 /** The per-message TTL in ms, or -1. */
 export function ttlOf(props: MessageProperties): number {
   return props.expiration === undefined ? -1 : Number(props.expiration);
-}
-
-export function headersOf(props: MessageProperties): FieldTable | undefined {
-  return props.headers;
 }

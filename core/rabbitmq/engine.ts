@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { Errors } from '../errors';
+import { resolve as resolvePath } from 'node:path';
+import { Errors, MqlabError } from '../errors';
 import { amqpError, AmqpErrors } from './amqp-errors';
 import type { Channel } from './channel';
 import { Connection } from './connection';
@@ -42,6 +43,11 @@ const PREDECLARED: ReadonlyArray<[string, ExchangeType]> = [
   ['amq.match', 'headers'],
 ];
 const EMPTY_ROUTE: readonly Queue[] = Object.freeze([]);
+/**
+ * Data directories with an open engine in this thread. Two engines on one directory would both
+ * write its logs (the storage core's lock is per process, shared by its threads).
+ */
+const OPEN_DIRS = new Set<string>();
 
 /** A private copy of a message body (small ones come from Node's buffer pool). */
 function copyOf(src: Uint8Array): Buffer {
@@ -84,6 +90,7 @@ export class RabbitEngine implements QueueHost {
   private readonly connections = new Set<Connection>();
   private defaultConnection: Connection | null = null;
   private closed = false;
+  private dirKey: string | null = null;
 
   private constructor(dataDir: string | null, options: EngineOptions, storage: EngineStorage | null) {
     this.dataDir = dataDir;
@@ -106,6 +113,8 @@ export class RabbitEngine implements QueueHost {
     }
     if (dataDir === undefined || dataDir === null) return new RabbitEngine(null, options, null);
     if (typeof dataDir !== 'string' || dataDir.length === 0) throw Errors.invalidArg('dataDir', 'a non-empty path');
+    const key = resolvePath(dataDir);
+    if (OPEN_DIRS.has(key)) throw new MqlabError('ERR_LOCKED', `a RabbitEngine is already open on ${key} in this thread; close it first`, { dataDir: key });
     // Loaded only for a persistent engine, so a memory-only engine works without the native addon.
     const { openEngineStorage } = require('./engine-storage') as { openEngineStorage: (dir: string, o: EngineStorageOptions) => EngineStorage };
     const storage = openEngineStorage(dataDir, { durability: options.durability ?? 'none', segmentBytes: options.segmentBytes, clock: options.clock });
@@ -116,6 +125,8 @@ export class RabbitEngine implements QueueHost {
       storage.close();
       throw e;
     }
+    OPEN_DIRS.add(key);
+    engine.dirKey = key;
     return engine;
   }
 
@@ -540,6 +551,7 @@ export class RabbitEngine implements QueueHost {
 
   private shutdown(): void {
     this.closed = true;
+    if (this.dirKey !== null) OPEN_DIRS.delete(this.dirKey);
     for (const q of this.queues.values()) q.stopTimers();
     this.dispatchList = [];
     this.confirmList = [];

@@ -124,6 +124,15 @@ t.test('deleting a durable queue removes it for good; sync durability confirms a
   t.equal((await ch.checkQueue('kept')).messageCount, 1);
 });
 
+t.test('one engine per data directory', { skip }, async (t) => {
+  const dir = tempDir(t);
+  const engine = RabbitEngine.open(dir);
+  t.throws(() => RabbitEngine.open(dir), { code: 'ERR_LOCKED' });
+  await engine.close();
+  const again = RabbitEngine.open(dir);
+  await again.close();
+});
+
 t.test('a fully acked log is compacted', { skip }, async (t) => {
   const dir = tempDir(t);
   const engine = RabbitEngine.open(dir, { segmentBytes: 64 * 1024 });

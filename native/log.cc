@@ -296,7 +296,7 @@ uint64_t LogCore::append(const uint8_t* payload, uint32_t len, int64_t ts) {
                                                  std::to_string(config_.maxRecordBytes) + ")");
   const uint32_t crc = frame::checksum(len, ts, payload);
   const uint64_t bytes = frame::frameBytes(len);
-  std::lock_guard<std::mutex> g(appendMu_);
+  std::lock_guard<AppendLock> g(appendMu_);
   if (writeOffset_ + bytes + frame::kEndBytes > active_->dataCapacity()) roll();
   Segment* s = active_;
   frame::write(s->data() + writeOffset_, payload, len, ts, crc);
@@ -308,7 +308,7 @@ uint64_t LogCore::append(const uint8_t* payload, uint32_t len, int64_t ts) {
 }
 
 uint64_t LogCore::appendBatch(const BatchItem* items, size_t count, int64_t ts) {
-  std::lock_guard<std::mutex> g(appendMu_);
+  std::lock_guard<AppendLock> g(appendMu_);
   uint64_t first = active_->base() + writeOffset_;
   size_t done = 0;
   try {
@@ -555,7 +555,7 @@ void LogCore::addListener(DurableListener* l) { flusher_->addListener(l); }
 void LogCore::removeListener(DurableListener* l) { flusher_->removeListener(l); }
 
 uint64_t LogCore::applyRetention(int64_t now, int64_t maxAgeMs, int64_t maxBytes) {
-  std::lock_guard<std::mutex> g(appendMu_);
+  std::lock_guard<AppendLock> g(appendMu_);
   std::lock_guard<std::mutex> g2(listMu_);
   const uint64_t e = end_.load();
   uint64_t deleted = 0;

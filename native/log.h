@@ -20,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "append-lock.h"
 #include "flusher.h"
 #include "segment.h"
 
@@ -121,7 +122,7 @@ class LogCore {
   RecoveryInfo recovery_;
   std::shared_ptr<SharedCounters> counters_;
 
-  std::mutex appendMu_;
+  AppendLock appendMu_;
   Segment* active_ = nullptr;  // owned by segments_
   uint64_t writeOffset_ = 0;   // data offset of the next frame in active_
   uint64_t nextKick_ = 0;      // async policy: end position that wakes the flusher

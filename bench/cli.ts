@@ -38,7 +38,7 @@ export const WORKLOADS_DIR = join(REPO_ROOT, 'bench', 'workloads');
 
 /** Quick mode runs one max-throughput workload per model (plus the harness). */
 const QUICK_WORKLOADS = ['noop-1-topic-1-partition-100b', 'kafka-1-topic-1-partition-100b', 'rabbitmq-1-topic-1-queue-100b', 'rocketmq-1-topic-4-queues-100b'];
-const FULL_RUN_SEC = 2.5;
+const FULL_RUN_SEC = 2;
 const FULL_RUNS = 3;
 const QUICK_RUN_SEC = 1.5;
 const QUICK_RUNS = 5;

@@ -2,7 +2,8 @@
  * Coverage-guided fuzzing (libFuzzer + AddressSanitizer + UBSan) of the storage core's C++ frame
  * decoder and recovery scanner, built straight from native/ sources without node:
  *   fuzz/frame-decoder.fuzz.cc  <- native/frame.h, native/crc32c.cc
- *   fuzz/recovery-scan.fuzz.cc  <- native/log.cc, segment.cc, file-util.cc, crc32c.cc, store-error.cc
+ *   fuzz/recovery-scan.fuzz.cc  <- every native/*.cc but addon.cc and js-*.cc (log, flusher, segment,
+ *                                  file-util, crc32c, store-error, index-file)
  * Seeds are real segments written by CommitLog, so mutations start from valid frames and CRCs.
  *
  *   npx tsx scripts/reliability/fuzz-native.ts --seconds 60      # per target
@@ -19,9 +20,14 @@ const ROOT = path.resolve(__dirname, '..', '..');
 const OUT = path.join(ROOT, 'fuzz', '.out');
 const FLAGS = ['-std=c++17', '-g', '-O1', '-fsanitize=fuzzer,address,undefined', '-fno-sanitize-recover=undefined', `-I${path.join(ROOT, 'native')}`, '-pthread'];
 
+/** The storage engine's sources without the node binding (addon.cc and js-*.cc are the only ones that include node_api.h). */
+function storeSources(): string[] {
+  return fs.readdirSync(path.join(ROOT, 'native')).filter((f) => f.endsWith('.cc') && f !== 'addon.cc' && !f.startsWith('js-')).sort().map((f) => `native/${f}`);
+}
+
 export const FUZZ_TARGETS: Record<string, string[]> = {
   'frame-decoder': ['fuzz/frame-decoder.fuzz.cc', 'native/crc32c.cc'],
-  'recovery-scan': ['fuzz/recovery-scan.fuzz.cc', 'native/log.cc', 'native/segment.cc', 'native/file-util.cc', 'native/crc32c.cc', 'native/store-error.cc'],
+  'recovery-scan': ['fuzz/recovery-scan.fuzz.cc', ...storeSources()],
 };
 
 export interface FuzzResult {

@@ -22,24 +22,37 @@ interface EsbuildLike {
   buildSync(o: Record<string, unknown>): unknown;
 }
 
-function bundleOf(file: string): string | null {
-  let out = bundles.get(file);
-  if (out !== undefined) return out;
+/**
+ * The bundled core looks for build/Release/mqlab_native.node above the bundle: give it a copy of
+ * the addon, so a rebuild of build/ (by `npm run build:native`, which wipes it) during a long
+ * campaign cannot pull the addon away. An older copy is kept while build/ is being rebuilt.
+ */
+function copyAddon(): boolean {
+  const addon = path.join(REPO_ROOT, 'build', 'Release', 'mqlab_native.node');
+  const copy = path.join(BUNDLE_DIR, 'build', 'Release', 'mqlab_native.node');
   try {
-    const esbuild = require('esbuild') as EsbuildLike;
-    fs.mkdirSync(BUNDLE_DIR, { recursive: true });
-    out = path.join(BUNDLE_DIR, `${path.basename(file, '.ts')}-${process.pid}.js`);
-    esbuild.buildSync({ entryPoints: [file], outfile: out, bundle: true, platform: 'node', format: 'cjs', target: 'node20', packages: 'external', logLevel: 'silent' });
-    process.once('exit', () => fs.rmSync(out!, { force: true }));
-    // The bundled core looks for build/Release/mqlab_native.node above the bundle: give it a copy of
-    // the addon this process loaded, so a rebuild of build/ during a long campaign cannot pull it away.
-    const addon = path.join(REPO_ROOT, 'build', 'Release', 'mqlab_native.node');
-    const copy = path.join(BUNDLE_DIR, 'build', 'Release', 'mqlab_native.node');
     if (!fs.existsSync(copy) || fs.statSync(copy).mtimeMs < fs.statSync(addon).mtimeMs) {
       fs.mkdirSync(path.dirname(copy), { recursive: true });
       fs.copyFileSync(addon, `${copy}.${process.pid}`);
       fs.renameSync(`${copy}.${process.pid}`, copy);
     }
+  } catch {
+    // build/ is being rebuilt right now: use the copy we have, if any.
+  }
+  return fs.existsSync(copy);
+}
+
+function bundleOf(file: string): string | null {
+  const known = bundles.get(file);
+  if (known !== undefined) return known;
+  let out: string | null = path.join(BUNDLE_DIR, `${path.basename(file, '.ts')}-${process.pid}.js`);
+  try {
+    const esbuild = require('esbuild') as EsbuildLike;
+    fs.mkdirSync(BUNDLE_DIR, { recursive: true });
+    esbuild.buildSync({ entryPoints: [file], outfile: out, bundle: true, platform: 'node', format: 'cjs', target: 'node20', packages: 'external', logLevel: 'silent' });
+    const written = out;
+    process.once('exit', () => fs.rmSync(written, { force: true }));
+    if (!copyAddon()) out = null;
   } catch {
     out = null;
   }

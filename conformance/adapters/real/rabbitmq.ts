@@ -190,7 +190,11 @@ class RabbitChannel implements QueueChannel {
         ch.once('close', onClose);
         (ch as amqp.ConfirmChannel).publish(exchange, routingKey, content, props, (err) => {
           ch.removeListener('close', onClose);
-          resolvePublish(!err);
+          if (!err) { resolvePublish(true); return; }
+          // amqplib fails pending confirms both on basic.nack (channel stays open: confirmed
+          // false) and when the broker closes the channel (e.g. 404 for a missing exchange:
+          // that is an error, with the broker's code). Its error event may come a tick later.
+          setImmediate(() => (this.failure ? reject(this.failure) : resolvePublish(false)));
         });
       });
       // basic.return precedes the basic.ack of the same message on the channel.

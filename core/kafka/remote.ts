@@ -31,6 +31,9 @@ export class RemoteKafka {
   createTopic(name: string, options?: CreateTopicOptions): Promise<void> {
     return this.host.createTopic(name, options);
   }
+  describeTopic(name: string) {
+    return this.host.describeTopic(name);
+  }
   listTopics(): Promise<string[]> {
     return this.host.listTopics();
   }
@@ -68,6 +71,11 @@ export class RemoteProducer {
 
   send(record: ProducerRecord): Promise<RecordMetadata[]> {
     return this.host.send(record, this.acks);
+  }
+
+  /** As send, plus each message's partition in message order. */
+  sendWithPartitions(record: ProducerRecord): Promise<{ metadata: RecordMetadata[]; partitions: number[] }> {
+    return this.host.sendWithPartitions(record, this.acks);
   }
 
   /** `count` values of `size` bytes back to back in `data`: one message crosses the threads. */

@@ -59,6 +59,15 @@ export class KafkaWorkerHost {
     return this.producer(record.acks ?? acks).send(record);
   }
 
+  /** As send, plus each message's partition in message order (Java's per-record RecordMetadata.partition). */
+  async sendWithPartitions(record: ProducerRecord, acks: Acks = 1): Promise<{ metadata: RecordMetadata[]; partitions: number[] }> {
+    const producer = this.producer(record.acks ?? acks);
+    const { results, durable } = producer.sendInternal(record);
+    const partitions = Array.from(producer.lastSendPartitions(record.messages.length));
+    if (durable !== null) await durable;
+    return { metadata: results, partitions };
+  }
+
   /** `count` values of `size` bytes back to back in `data` (optional keys): the lean path for fixed-size records. */
   sendFixed(topic: string, data: Uint8Array, count: number, size: number, keys: ReadonlyArray<string | undefined> | undefined, acks: Acks = 1): Promise<RecordMetadata[]> {
     if (!(data instanceof Uint8Array) || !Number.isInteger(count) || !Number.isInteger(size) || count < 0 || size < 0 || count * size > data.length) {

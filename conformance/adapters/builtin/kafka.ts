@@ -12,9 +12,15 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { KafkaEngine } from '../../../core/kafka/engine';
 import type { Consumer } from '../../../core/kafka/consumer';
-import type { ConsumerRecord, Message } from '../../../core/kafka/types';
-import type { AdapterOptions, CreateAdapter } from '../common';
+import type { ConsumerRecord, Message, RecordMetadata } from '../../../core/kafka/types';
+import { serveKafka } from '../../../core/kafka/worker-host';
+import { connectKafka, type RemoteKafka } from '../../../core/kafka/remote';
+import type { RpcServer } from '../../../core/threads';
+import { MqlabError } from '../../../core/errors';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import type { AdapterOptions, CreateAdapter, WorkerSpec } from '../common';
 import type {
+  Acks,
   ConsumedRecord,
   ConsumerOptions,
   LogAdapter,
@@ -30,30 +36,34 @@ import type { AdapterInfo } from '../common';
 
 const ID_HEADER = 'mqlab-id';
 
+const BUILTIN_INFO: AdapterInfo<'kafka', LogCapability> = {
+  model: 'kafka',
+  name: 'mqlab built-in kafka engine',
+  guarantee: 'at-least-once',
+  capabilities: [
+    'acks-0',
+    'acks-1',
+    'acks-all',
+    'keyed-partitioning',
+    'explicit-partition',
+    'consumer-groups',
+    'manual-commit',
+    'seek',
+    'offsets-for-times',
+    'auto-offset-reset',
+    'retention',
+    'headers',
+    'consumer-crash',
+    'broker-restart',
+    'virtual-time',
+    'worker-threads',
+  ],
+};
+
 class BuiltinKafkaAdapter implements LogAdapter {
-  readonly info: AdapterInfo<'kafka', LogCapability> = {
-    model: 'kafka',
-    name: 'mqlab built-in kafka engine',
-    guarantee: 'at-least-once',
-    capabilities: [
-      'acks-0',
-      'acks-1',
-      'acks-all',
-      'keyed-partitioning',
-      'explicit-partition',
-      'consumer-groups',
-      'manual-commit',
-      'seek',
-      'offsets-for-times',
-      'auto-offset-reset',
-      'retention',
-      'headers',
-      'consumer-crash',
-      'broker-restart',
-      'virtual-time',
-    ],
-  };
+  readonly info: AdapterInfo<'kafka', LogCapability> = BUILTIN_INFO;
   private engine: KafkaEngine;
+  private readonly servers: RpcServer[] = [];
   private skewMs = 0;
   private readonly clock = () => Date.now() + this.skewMs;
 
@@ -87,30 +97,19 @@ class BuiltinKafkaAdapter implements LogAdapter {
     return {
       async send(topic: string, records: readonly ProduceRecord[]): Promise<ProduceResult[]> {
         const now = engine.clock();
-        const messages: Message[] = records.map((r) => {
-          const m: Message = { key: r.key ?? null, value: r.value ?? null, headers: { ...(r.headers ?? {}), [ID_HEADER]: r.id } };
-          if (r.partition !== undefined) m.partition = r.partition;
-          if (r.timestamp !== undefined) m.timestamp = r.timestamp;
-          return m;
-        });
-        const metas = await producer.send({ topic, messages, acks: options.acks });
-        const partitions = producer.lastSendPartitions(records.length);
-        const next = new Map<number, number>();
-        for (const m of metas) next.set(m.partition, m.baseOffset);
-        return records.map((r, i) => {
-          const partition = partitions[i]!;
-          let offset: number | null = null;
-          if (options.acks !== 0) {
-            offset = next.get(partition)!;
-            next.set(partition, offset + 1);
-          }
-          return { id: r.id, topic, partition, offset, timestamp: r.timestamp ?? now };
-        });
+        const metas = await producer.send({ topic, messages: toMessages(records), acks: options.acks });
+        return toResults(topic, records, metas, producer.lastSendPartitions(records.length), options.acks, now);
       },
       async close() {
         producer.close();
       },
     };
+  }
+
+  async workerSpec(): Promise<WorkerSpec> {
+    const { port1, port2 } = new MessageChannel();
+    this.servers.push(serveKafka(this.engine, port1));
+    return { modulePath: __filename, options: {}, data: { port: port2 }, transferList: [port2] };
   }
 
   async consumer(options: ConsumerOptions): Promise<LogConsumer> {
@@ -132,11 +131,13 @@ class BuiltinKafkaAdapter implements LogAdapter {
   }
 
   async restartBroker(): Promise<void> {
+    for (const srv of this.servers.splice(0)) srv.close();
     this.engine.close();
     this.engine = this.openEngine();
   }
 
   async close(): Promise<void> {
+    for (const srv of this.servers.splice(0)) srv.close();
     this.engine.close();
     if (this.ownsDir) fs.rmSync(this.dataDir, { recursive: true, force: true });
   }
@@ -186,6 +187,79 @@ class BuiltinLogConsumer implements LogConsumer {
   }
 }
 
+function toMessages(records: readonly ProduceRecord[]): Message[] {
+  return records.map((r) => {
+    const m: Message = { key: r.key ?? null, value: r.value ?? null, headers: { ...(r.headers ?? {}), [ID_HEADER]: r.id } };
+    if (r.partition !== undefined) m.partition = r.partition;
+    if (r.timestamp !== undefined) m.timestamp = r.timestamp;
+    return m;
+  });
+}
+
+/** Per-record results: the records of one partition got consecutive offsets from its baseOffset, in order. */
+function toResults(topic: string, records: readonly ProduceRecord[], metas: readonly RecordMetadata[], partitions: ArrayLike<number>, acks: Acks, now: number): ProduceResult[] {
+  const next = new Map<number, number>();
+  for (const m of metas) next.set(m.partition, m.baseOffset);
+  return records.map((r, i) => {
+    const partition = partitions[i]!;
+    let offset: number | null = null;
+    if (acks !== 0) {
+      offset = next.get(partition)!;
+      next.set(partition, offset + 1);
+    }
+    return { id: r.id, topic, partition, offset, timestamp: r.timestamp ?? now };
+  });
+}
+
+/**
+ * The adapter re-created on a worker thread (workerSpec): producers send through the main
+ * thread's engine over the MessagePort (core/kafka/remote.ts). The harness runs only producer
+ * tasks on workers; consumers and admin stay on the main thread's adapter.
+ */
+class WorkerKafkaAdapter implements LogAdapter {
+  readonly info: AdapterInfo<'kafka', LogCapability>;
+  private readonly kafka: RemoteKafka;
+
+  constructor(port: MessagePort) {
+    this.kafka = connectKafka(port);
+    // Hooks (restart, time, crash, workers) belong to the main thread's adapter.
+    const hooks = new Set(['broker-restart', 'virtual-time', 'worker-threads', 'consumer-crash']);
+    this.info = { ...BUILTIN_INFO, name: 'mqlab built-in kafka engine (worker thread)', capabilities: BUILTIN_INFO.capabilities.filter((c) => !hooks.has(c)) };
+  }
+
+  async createTopic(topic: string, spec: TopicSpec): Promise<void> {
+    await this.kafka.createTopic(topic, { numPartitions: spec.partitions, ...(spec.retentionMs !== undefined ? { retentionMs: spec.retentionMs } : {}), ...(spec.retentionBytes !== undefined ? { retentionBytes: spec.retentionBytes } : {}) });
+  }
+
+  async deleteTopic(): Promise<void> {
+    throw new MqlabError('ERR_UNSUPPORTED', 'deleteTopic runs on the main thread adapter');
+  }
+
+  async offsets(topic: string): Promise<{ partition: number; start: number; end: number }[]> {
+    return (await this.kafka.describeTopic(topic)).partitions.map((p) => ({ partition: p.partition, start: p.logStartOffset, end: p.logEndOffset }));
+  }
+
+  async producer(options: ProducerOptions): Promise<LogProducer> {
+    const producer = this.kafka.producer({ acks: options.acks });
+    return {
+      async send(topic: string, records: readonly ProduceRecord[]): Promise<ProduceResult[]> {
+        const now = Date.now();
+        const { metadata, partitions } = await producer.sendWithPartitions({ topic, messages: toMessages(records) });
+        return toResults(topic, records, metadata, partitions, options.acks, now);
+      },
+      async close() {},
+    };
+  }
+
+  async consumer(): Promise<LogConsumer> {
+    throw new MqlabError('ERR_UNSUPPORTED', 'consumers run on the main thread adapter');
+  }
+
+  async close(): Promise<void> {
+    this.kafka.close();
+  }
+}
+
 function toConsumed(r: ConsumerRecord): ConsumedRecord {
   const headers: Record<string, string> = {};
   let id = '';
@@ -198,6 +272,8 @@ function toConsumed(r: ConsumerRecord): ConsumedRecord {
 }
 
 export const createAdapter: CreateAdapter<LogAdapter> = (options: AdapterOptions) => {
+  const port = (options.worker?.data as { port?: MessagePort } | undefined)?.port;
+  if (port) return new WorkerKafkaAdapter(port);
   if (options.dataDir) {
     fs.mkdirSync(options.dataDir, { recursive: true });
     return new BuiltinKafkaAdapter(path.join(options.dataDir, 'kafka'), false);

@@ -1,5 +1,0 @@
-/** The kafka model's conformance suites against the real broker (skips when it is not running). */
-import t from 'tap';
-import { runPeerSuite } from './run-suite';
-
-t.test('kafka conformance suites on the real broker', (t) => runPeerSuite(t, 'kafka'));

@@ -22,7 +22,7 @@ import type {
   PublishOptions,
   ReturnMessage,
 } from './types';
-import { checkBoolean, checkNonNegativeInteger, checkShortString } from './validate';
+import { checkBoolean, checkNonNegativeInteger, checkOptions, checkShortString } from './validate';
 
 // Hot-path bindings: under tsx (esbuild) each use of an imported name is a getter call, so the
 // names used per message are bound once here (tsc output is unaffected).
@@ -83,7 +83,7 @@ export class Channel extends EventEmitter implements DeliveryHolder {
 
   async assertExchange(name: string, type: ExchangeType, options?: AssertExchangeOptions): Promise<{ exchange: string }> {
     this.checkOpen();
-    return this.engine.declareExchange(name, type, options);
+    return this.engine.declareExchange(name, type, checkOptions('exchange options', options));
   }
 
   async checkExchange(name: string): Promise<Record<string, never>> {
@@ -94,13 +94,13 @@ export class Channel extends EventEmitter implements DeliveryHolder {
 
   async deleteExchange(name: string, options?: { ifUnused?: boolean }): Promise<Record<string, never>> {
     this.checkOpen();
-    this.engine.deleteExchange(name, options);
+    this.engine.deleteExchange(name, checkOptions('delete options', options));
     return {};
   }
 
   async assertQueue(name = '', options?: AssertQueueOptions): Promise<AssertQueueReply> {
     this.checkOpen();
-    return this.engine.declareQueue(this.connection, name, options);
+    return this.engine.declareQueue(this.connection, name, checkOptions('queue options', options));
   }
 
   async checkQueue(name: string): Promise<AssertQueueReply> {
@@ -112,7 +112,7 @@ export class Channel extends EventEmitter implements DeliveryHolder {
 
   async deleteQueue(name: string, options?: DeleteQueueOptions): Promise<{ messageCount: number }> {
     this.checkOpen();
-    return this.engine.deleteQueue(this.connection, name, options);
+    return this.engine.deleteQueue(this.connection, name, checkOptions('delete options', options));
   }
 
   async purgeQueue(name: string): Promise<{ messageCount: number }> {
@@ -148,6 +148,8 @@ export class Channel extends EventEmitter implements DeliveryHolder {
 
   protected publishWith(exchange: string, routingKey: string, content: Uint8Array, options: PublishOptions | undefined, cb: ConfirmCallback | undefined): boolean {
     if (this.closed) throw AmqpErrors.channelClosed(this.id);
+    if (cb !== undefined && typeof cb !== 'function') throw AmqpErrors.invalidArg('confirm callback', 'must be a function', { argument: 'callback' });
+    if (options !== undefined && (options === null || typeof options !== 'object')) throw AmqpErrors.invalidArg('publish options', 'must be an object', { argument: 'options' });
     const outcome = this.engine.publish(exchange, routingKey, content, options);
     if (outcome === UNROUTABLE && options !== undefined && options.mandatory === true) {
       this.pendingReturns.push({
@@ -231,8 +233,9 @@ export class Channel extends EventEmitter implements DeliveryHolder {
 
   // ---- consuming ----------------------------------------------------------------------------
 
-  async consume(queue: string, onMessage: (msg: ConsumeMessage | null) => void, options: ConsumeOptions = {}): Promise<{ consumerTag: string }> {
+  async consume(queue: string, onMessage: (msg: ConsumeMessage | null) => void, consumeOptions?: ConsumeOptions): Promise<{ consumerTag: string }> {
     this.checkOpen();
+    const options = checkOptions('consume options', consumeOptions);
     if (typeof onMessage !== 'function') throw AmqpErrors.invalidArg('onMessage', 'must be a function', { argument: 'onMessage' });
     const q = this.engine.queueFor(this.connection, queue);
     const noAck = checkBoolean('noAck', options.noAck, false);
@@ -271,8 +274,9 @@ export class Channel extends EventEmitter implements DeliveryHolder {
   }
 
   /** Pull one message (basic.get); false when none is ready. Not bound by prefetch. */
-  async get(queue: string, options: { noAck?: boolean } = {}): Promise<GetMessage | false> {
+  async get(queue: string, getOptions?: { noAck?: boolean }): Promise<GetMessage | false> {
     this.checkOpen();
+    const options = checkOptions('get options', getOptions);
     const q = this.engine.queueFor(this.connection, queue);
     const noAck = checkBoolean('noAck', options.noAck, false);
     const entry = q.takeReady(this.engine.now());

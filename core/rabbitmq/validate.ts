@@ -86,3 +86,10 @@ export function checkContent(v: unknown): Uint8Array {
   if (v instanceof Uint8Array) return v;
   throw AmqpErrors.invalidArg('content', `must be a Buffer or Uint8Array, got ${v === null ? 'null' : typeof v}`, { argument: 'content' });
 }
+
+/** An options argument: undefined becomes {}, anything but a plain object is refused. */
+export function checkOptions<T extends object>(what: string, v: T | undefined | null): T {
+  if (v === undefined) return {} as T;
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw AmqpErrors.invalidArg(what, 'must be an object', { argument: what });
+  return v;
+}

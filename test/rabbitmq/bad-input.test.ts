@@ -87,3 +87,35 @@ t.test('server-named, auto-delete queues', async (t) => {
   await settle();
   await t.rejects(ch.checkQueue(queue), { code: 'NOT_FOUND' });
 });
+
+t.test('random arguments to every channel method: only typed errors, and the engine keeps working', async (t) => {
+  const fc = (await import('fast-check')).default;
+  const { MqlabError } = await import('../../core/errors');
+  const engine = memoryEngine();
+  t.teardown(() => engine.close());
+  const ch = await engine.createConfirmChannel();
+  await ch.assertQueue('q', { durable: false });
+  const watcher = await engine.createChannel();
+  await watcher.assertQueue('watched', { durable: false });
+  const seen: string[] = [];
+  await watcher.consume('watched', (m) => m && seen.push(m.content.toString()), { noAck: true });
+  const junk = fc.oneof(fc.anything(), fc.constant(undefined), fc.constant(null), fc.string(), fc.integer(), fc.constant('q'), fc.constant(Buffer.from('x')), fc.object());
+  const methods = ['assertExchange', 'checkExchange', 'deleteExchange', 'assertQueue', 'checkQueue', 'deleteQueue', 'purgeQueue', 'bindQueue', 'unbindQueue', 'publish', 'sendToQueue', 'consume', 'cancel', 'get', 'ack', 'nack', 'reject', 'prefetch', 'recover'];
+  const untyped: string[] = [];
+  await fc.assert(
+    fc.asyncProperty(fc.constantFrom(...methods), fc.array(junk, { maxLength: 5 }), async (m, args) => {
+      if (args[0] === 'watched') return; // leave the watched queue alone
+      try {
+        await (ch as unknown as Record<string, (...a: unknown[]) => unknown>)[m]!(...args);
+      } catch (e) {
+        if (!(e instanceof MqlabError)) untyped.push(`${m}: ${(e as Error)?.message}`);
+      }
+    }),
+    { numRuns: 2000 },
+  );
+  await settle();
+  t.same(untyped, [], 'every failure was an MqlabError');
+  watcher.sendToQueue('watched', Buffer.from('still here'));
+  await settle();
+  t.same(seen, ['still here'], 'another consumer kept working');
+});

@@ -21,13 +21,24 @@ export interface WorkerPool {
 export function createWorkerPool(model: ModelName, specOf: () => Promise<WorkerSpec>, recorder: HistoryRecorder, timeouts: OperationTimeouts, threads: number): WorkerPool {
   const pool = new Piscina({ ...workerEntry(path.join(__dirname, 'worker-tasks.ts')), minThreads: 0, maxThreads: threads, idleTimeout: 1000 });
   let n = 0;
+  // A worker that dies or posts garbage surfaces as an 'error' event; unhandled, it would end the process.
+  let poolError: Error | null = null;
+  pool.on('error', (e: Error) => {
+    poolError = e;
+  });
   return {
     threads,
     async run(task) {
       const spec = await specOf();
       const { transferList, ...rest } = spec;
       const input: WorkerTaskInput = { model, spec: rest, origin: recorder.originNs.toString(), scope: `w${++n}.`, timeouts, task };
-      const out = (await pool.run(input, transferList && transferList.length > 0 ? { transferList: transferList as never } : {})) as WorkerTaskOutput;
+      let out: WorkerTaskOutput;
+      try {
+        out = (await pool.run(input, transferList && transferList.length > 0 ? { transferList: transferList as never } : {})) as WorkerTaskOutput;
+      } catch (e) {
+        throw new MqlabError('ERR_WORKER', `worker task ${task.kind} failed: ${(poolError ?? (e as Error)).message}`);
+      }
+      if (poolError) throw new MqlabError('ERR_WORKER', `worker pool failed: ${(poolError as Error).message}`);
       recorder.merge(out.events);
       if (out.error) throw new MqlabError(out.error.code, `worker task ${task.kind}: ${out.error.message}`);
       return out.sent;

@@ -18,7 +18,7 @@ bool pendingException(napi_env env) {
   return pending;
 }
 
-void throwError(napi_env env, const char* code, const std::string& message, double position, int sysErrno) {
+void throwError(napi_env env, const char* code, const std::string& message, double position, int sysErrno, double next) {
   if (pendingException(env)) return;
   AddonData* d = addonData(env);
   napi_value ctor = nullptr;
@@ -32,17 +32,20 @@ void throwError(napi_env env, const char* code, const std::string& message, doub
   }
   napi_value details;
   napi_get_undefined(env, &details);
-  if (position >= 0 || sysErrno != 0) {
+  if (position >= 0 || sysErrno != 0 || next >= 0) {
     napi_create_object(env, &details);
     if (position >= 0) napi_set_named_property(env, details, "position", makeNumber(env, position));
     if (sysErrno != 0) napi_set_named_property(env, details, "errno", makeNumber(env, sysErrno));
+    if (next >= 0) napi_set_named_property(env, details, "next", makeNumber(env, next));
   }
   napi_value argv[3] = {codeV, msgV, details};
   napi_value err;
   if (napi_new_instance(env, ctor, 3, argv, &err) == napi_ok) napi_throw(env, err);
 }
 
-void throwStoreError(napi_env env, const StoreError& e) { throwError(env, e.code.c_str(), e.what(), e.position, e.sysErrno); }
+void throwStoreError(napi_env env, const StoreError& e) {
+  throwError(env, e.code.c_str(), e.what(), e.position, e.sysErrno, e.next);
+}
 
 static const char* typeName(napi_env env, napi_value v) {
   napi_valuetype t;

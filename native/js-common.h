@@ -17,7 +17,8 @@ struct AddonData {
 };
 
 AddonData* addonData(napi_env env);
-void throwError(napi_env env, const char* code, const std::string& message, double position = -1, int sysErrno = 0);
+void throwError(napi_env env, const char* code, const std::string& message, double position = -1, int sysErrno = 0,
+                double next = -1);
 void throwStoreError(napi_env env, const StoreError& e);
 inline void throwInvalid(napi_env env, const std::string& what, const std::string& expectation) {
   throwError(env, "ERR_INVALID_ARG", what + " must be " + expectation);

@@ -332,6 +332,7 @@ napi_value recoveryObject(napi_env env, const RecoveryInfo& r) {
     napi_set_named_property(env, c, "segment", s);
     napi_set_named_property(env, c, "position", makeNumber(env, static_cast<double>(r.corrupt[i].position)));
     napi_set_named_property(env, c, "reason", why);
+    napi_set_named_property(env, c, "next", makeNumber(env, static_cast<double>(r.corrupt[i].next)));
     napi_set_element(env, list, static_cast<uint32_t>(i), c);
   }
   napi_set_named_property(env, o, "corrupt", list);

@@ -192,6 +192,52 @@ void LogCore::open() {
                                        config_.flush == FlushPolicy::Async ? config_.flushIntervalMs : 0);
 }
 
+namespace {
+
+// True if what starts at `p` can follow a good frame: another good frame, an END marker, or
+// unwritten space (a zero length word).
+bool plausibleSuccessor(const uint8_t* p, uint64_t avail) {
+  if (avail < 4) return true;
+  if (frame::load32(p) == 0) return true;
+  uint32_t len;
+  auto c = frame::check(p, avail, &len);
+  return c == frame::Check::Record || c == frame::Check::End;
+}
+
+// The first good frame at an 8-aligned offset in [from, limit) whose successor is plausible too,
+// or `limit`. Used to step over a damaged frame whose length cannot be trusted.
+uint64_t findNextFrame(const uint8_t* d, uint64_t from, uint64_t limit) {
+  for (uint64_t k = (from + 7) & ~uint64_t(7); k + frame::kHeaderBytes <= limit; k += 8) {
+    if (d[k + 3] != frame::kRecordMagic) continue;
+    uint32_t len;
+    if (frame::check(d + k, limit - k, &len) != frame::Check::Record) continue;
+    const uint64_t after = k + frame::frameBytes(len);
+    if (plausibleSuccessor(d + after, limit - after)) return k;
+  }
+  return limit;
+}
+
+// Where reading can resume after the damaged frame at `off`: the frame its length word points to
+// if that one is good, else the next good frame found by searching; `limit` if there is none.
+uint64_t resumeAfter(const uint8_t* d, uint64_t off, uint64_t limit) {
+  const uint32_t w = frame::load32(d + off);
+  if (frame::isRecordWord(w)) {
+    const uint64_t hint = off + frame::frameBytes(frame::payloadLength(w));
+    uint32_t len;
+    if (hint < limit && frame::check(d + hint, limit - hint, &len) == frame::Check::Record &&
+        plausibleSuccessor(d + hint + frame::frameBytes(len), limit - hint - frame::frameBytes(len)))
+      return hint;
+  }
+  return findNextFrame(d, off + 8, limit);
+}
+
+}  // namespace
+
+void LogCore::reportDamage(const Segment& seg, uint64_t off, uint64_t nextOff, const char* reason) {
+  recovery_.corrupt.push_back({seg.name(), seg.base() + off, reason, seg.base() + nextOff});
+  damaged_[seg.base() + off] = seg.base() + nextOff;
+}
+
 void LogCore::scanSealed(Segment& seg, uint64_t dataBytes) {
   const uint8_t* d = seg.data();
   uint64_t off = 0;
@@ -199,15 +245,17 @@ void LogCore::scanSealed(Segment& seg, uint64_t dataBytes) {
   while (off < dataBytes) {
     uint32_t len = 0;
     auto c = frame::check(d + off, dataBytes - off, &len);
-    if (c == frame::Check::Record || c == frame::Check::BadCrc) {
-      if (c == frame::Check::BadCrc) recovery_.corrupt.push_back({seg.name(), seg.base() + off, "checksum mismatch"});
-      else maxTs = std::max(maxTs, frame::load64(d + off + 8));
+    if (c == frame::Check::Record) {
+      maxTs = std::max(maxTs, frame::load64(d + off + 8));
       off += frame::frameBytes(len);
       continue;
     }
-    recovery_.corrupt.push_back({seg.name(), seg.base() + off,
-                                 "no record header; the rest of this sealed segment cannot be read"});
-    break;
+    const uint64_t next = resumeAfter(d, off, dataBytes);
+    reportDamage(seg, off, next,
+                 c == frame::Check::BadCrc ? "checksum mismatch"
+                 : next < dataBytes       ? "damaged record header"
+                                          : "damaged record header; the rest of this sealed segment cannot be read");
+    off = next;
   }
   seg.maxTimestamp.store(maxTs);
 }
@@ -224,17 +272,15 @@ void LogCore::recoverTail(Segment& seg, uint64_t from, int64_t maxTs) {
       off += frame::frameBytes(len);
       continue;
     }
-    if (c == frame::Check::BadCrc) {
-      // Damaged in the middle (a good frame follows): keep it, report it; reads of it fail.
-      uint64_t next = off + frame::frameBytes(len);
-      uint32_t len2;
-      if (next < limit && frame::check(d + next, limit - next, &len2) == frame::Check::Record) {
-        recovery_.corrupt.push_back({seg.name(), seg.base() + off, "checksum mismatch"});
-        off = next;
-        continue;
-      }
-    }
-    break;
+    // A zero length word is space never written: the end of the data. (A kill -9 in the middle of
+    // an append leaves exactly that, since the length word is stored last.) An END marker here
+    // means the next segment was lost: the data ends too. Anything else is a damaged frame: if a
+    // good frame follows, the damage is in the middle: keep going, report it, reads of it fail.
+    if (c == frame::Check::End || frame::load32(d + off) == 0) break;
+    const uint64_t next = resumeAfter(d, off, limit);
+    if (next >= limit) break;
+    reportDamage(seg, off, next, c == frame::Check::BadCrc ? "checksum mismatch" : "damaged record header");
+    off = next;
   }
   // Everything after the last good frame is a torn tail (or an END marker whose next segment was
   // lost): count it and zero it so a later crash cannot mistake it for data.
@@ -423,12 +469,9 @@ std::shared_ptr<Segment> LogCore::locate(uint64_t pos, uint64_t* offset, uint32_
   const uint64_t off = pos - seg->base();
   uint32_t l = 0;
   auto c = frame::check(seg->data() + off, segEnd - pos, &l);
-  if (c == frame::Check::BadCrc)
-    throw StoreError("ERR_CORRUPT", "record at position " + std::to_string(pos) + " fails its checksum",
-                     static_cast<double>(pos));
   if (c != frame::Check::Record || (pos & 7))
-    throw StoreError("ERR_OUT_OF_RANGE", "position " + std::to_string(pos) + " is not the start of a record",
-                     static_cast<double>(pos));
+    throwUnreadable(pos, (pos & 7) ? frame::Check::NotRecord : c,
+                    c == frame::Check::BadCrc ? std::min(pos + frame::frameBytes(l), segEnd) : 0);
   *offset = off;
   *len = l;
   *ts = frame::load64(seg->data() + off + 8);
@@ -465,13 +508,9 @@ uint64_t LogCore::collect(uint64_t pos, uint64_t maxBytes, uint64_t maxRecords, 
       uint32_t len = 0;
       auto c = frame::check(d + off, segEnd - pos, &len);
       if (c != frame::Check::Record || (pos & 7)) {
-        if (records == 0) {
-          if (c == frame::Check::BadCrc)
-            throw StoreError("ERR_CORRUPT", "record at position " + std::to_string(pos) + " fails its checksum",
-                             static_cast<double>(pos));
-          throw StoreError("ERR_OUT_OF_RANGE", "position " + std::to_string(pos) + " is not the start of a record",
-                           static_cast<double>(pos));
-        }
+        if (records == 0)
+          throwUnreadable(pos, (pos & 7) ? frame::Check::NotRecord : c,
+                          c == frame::Check::BadCrc ? std::min(pos + frame::frameBytes(len), segEnd) : 0);
         stop = true;  // the caller's next batch starts here and reports it
         break;
       }
@@ -488,6 +527,20 @@ uint64_t LogCore::collect(uint64_t pos, uint64_t maxBytes, uint64_t maxRecords, 
     if (off > startOff) spans.push_back({seg, startOff, off - startOff});
     if (stop || records >= maxRecords) return pos;
   }
+}
+
+void LogCore::throwUnreadable(uint64_t pos, frame::Check c, uint64_t guessNext) {
+  auto it = damaged_.find(pos);
+  if (it != damaged_.end())
+    throw StoreError("ERR_CORRUPT",
+                     "record at position " + std::to_string(pos) + " is damaged; reading can resume at " +
+                         std::to_string(it->second),
+                     static_cast<double>(pos), 0, static_cast<double>(it->second));
+  if (c == frame::Check::BadCrc)
+    throw StoreError("ERR_CORRUPT", "record at position " + std::to_string(pos) + " fails its checksum",
+                     static_cast<double>(pos), 0, guessNext > pos ? static_cast<double>(guessNext) : -1);
+  throw StoreError("ERR_OUT_OF_RANGE", "position " + std::to_string(pos) + " is not the start of a record",
+                   static_cast<double>(pos));
 }
 
 uint64_t LogCore::start() {

@@ -14,6 +14,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -22,6 +23,7 @@
 
 #include "append-lock.h"
 #include "flusher.h"
+#include "frame.h"
 #include "segment.h"
 
 namespace mqlab {
@@ -40,6 +42,7 @@ struct CorruptFrame {
   std::string segment;
   uint64_t position;
   std::string reason;
+  uint64_t next;  // the first readable position after the damage
 };
 
 struct RecoveryInfo {
@@ -106,6 +109,8 @@ class LogCore {
   void open();
   void recoverTail(Segment& seg, uint64_t fromOffset, int64_t maxTs);
   void scanSealed(Segment& seg, uint64_t dataBytes);
+  void reportDamage(const Segment& seg, uint64_t off, uint64_t nextOff, const char* reason);
+  [[noreturn]] void throwUnreadable(uint64_t pos, frame::Check c, uint64_t guessNext);
   void roll();
   std::unique_ptr<Segment> takeSpare();
   void wantSpare();
@@ -120,6 +125,7 @@ class LogCore {
   const LogConfig config_;
   int lockFd_ = -1;
   RecoveryInfo recovery_;
+  std::map<uint64_t, uint64_t> damaged_;  // position -> next readable position; set by open()
   std::shared_ptr<SharedCounters> counters_;
 
   AppendLock appendMu_;

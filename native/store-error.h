@@ -1,5 +1,5 @@
 // Errors raised by the storage core. C++ code throws StoreError; the binding layer turns it into
-// the JS MqlabError (code + message + details.position) handed to the addon at init.
+// the JS MqlabError (code + message + details.position / errno / next) handed to the addon at init.
 #pragma once
 #include <cstdint>
 #include <stdexcept>
@@ -11,9 +11,10 @@ struct StoreError : std::runtime_error {
   std::string code;
   double position;   // details.position when >= 0
   int sysErrno;      // details.errno when != 0
+  double next;       // details.next when >= 0: where reading can resume after a damaged record
 
-  StoreError(std::string c, const std::string& message, double pos = -1, int err = 0)
-      : std::runtime_error(message), code(std::move(c)), position(pos), sysErrno(err) {}
+  StoreError(std::string c, const std::string& message, double pos = -1, int err = 0, double nextPos = -1)
+      : std::runtime_error(message), code(std::move(c)), position(pos), sysErrno(err), next(nextPos) {}
 };
 
 // Maps an errno from a system call to a storage error code (ENOSPC -> ERR_NO_SPACE, EROFS/EACCES ->

@@ -23,7 +23,7 @@ export interface NativeLog {
   startPosition(): number;
   segmentCount(): number;
   close(): void;
-  readonly recovery: { end: number; truncatedBytes: number; corrupt: Array<{ segment: string; position: number; reason: string }> };
+  readonly recovery: { end: number; truncatedBytes: number; corrupt: Array<{ segment: string; position: number; reason: string; next: number }> };
   /** [end, start, durable, appendedRecords], written by the log, read without a native call. */
   readonly counters: Float64Array;
 }

@@ -46,8 +46,9 @@ export interface RecoveryReport {
   end: number;
   /** Bytes cut from the tail (torn or partial frames after a crash). */
   truncatedBytes: number;
-  /** Bad frames found before the tail (bit rot): reported, never skipped silently. */
-  corrupt: Array<{ segment: string; position: number; reason: string }>;
+  /** Bad frames found before the tail (bit rot): reported, never skipped silently. Reading them
+   *  fails with ERR_CORRUPT; `next` is where reading can resume after the damage. */
+  corrupt: Array<{ segment: string; position: number; reason: string; next?: number }>;
 }
 
 export interface IndexFileOptions {

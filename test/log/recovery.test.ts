@@ -72,14 +72,14 @@ t.test('a damaged frame in the middle is reported, kept, and fails its read', (t
   t.teardown(() => log.close());
   t.equal(log.recovery.end, end, 'valid frames after the damage are kept');
   t.equal(log.recovery.truncatedBytes, 0);
-  t.same(log.recovery.corrupt, [{ segment: '00000000000000000000.log', position: positions[4], reason: 'checksum mismatch' }]);
+  t.same(log.recovery.corrupt, [{ segment: '00000000000000000000.log', position: positions[4], reason: 'checksum mismatch', next: positions[5] }]);
   let err: unknown;
   try {
     log.read(positions[4]!);
   } catch (e) {
     err = e;
   }
-  t.match(err, { code: 'ERR_CORRUPT', details: { position: positions[4] } });
+  t.match(err, { code: 'ERR_CORRUPT', details: { position: positions[4], next: positions[5] } });
   t.same(log.read(positions[5]!).payload, payloadFor(5, 40));
   const batch = log.readBatch(0);
   t.equal(batch.records.length, 4, 'a batch stops before the damaged record');
@@ -87,6 +87,40 @@ t.test('a damaged frame in the middle is reported, kept, and fails its read', (t
   t.equal(codeOf(() => log.readBatch(positions[4]!)), 'ERR_CORRUPT', 'and the next batch reports it');
   t.end();
 });
+
+for (const [what, offset, byte] of [['its record mark', 3, 0x00], ['its length', 1, 0x7f], ['its whole length word', 0, 0xff]] as const) {
+  t.test(`a frame in the middle whose length word is damaged (${what}) is skipped over, reported, and kept out of reads`, (t) => {
+    const dir = tempDir('badlength');
+    t.teardown(() => removeDir(dir));
+    let log = CommitLog.open(dir);
+    const positions: number[] = [];
+    for (let i = 0; i < 20; i++) positions.push(log.append(payloadFor(i, 40 + i)));
+    const end = log.endPosition;
+    log.close();
+    const word = Buffer.alloc(4);
+    if (offset === 0) word.fill(byte);
+    poke(dir, positions[7]! + offset, offset === 0 ? word : Buffer.from([byte]));
+    log = CommitLog.open(dir);
+    t.teardown(() => log.close());
+    t.equal(log.endPosition, end, 'the records after the damage are kept');
+    t.equal(log.recovery.truncatedBytes, 0);
+    t.same(log.recovery.corrupt, [{ segment: '00000000000000000000.log', position: positions[7], reason: offset === 3 || offset === 0 ? 'damaged record header' : 'checksum mismatch', next: positions[8] }]);
+    let err: unknown;
+    try {
+      log.read(positions[7]!);
+    } catch (e) {
+      err = e;
+    }
+    t.match(err, { code: 'ERR_CORRUPT', details: { position: positions[7], next: positions[8] } });
+    t.same(log.read(positions[8]!).payload, payloadFor(8, 48));
+    const before = log.readBatch(0);
+    t.equal(before.records.length, 7, 'a batch stops before the damage');
+    const after = log.readBatch(positions[8]!);
+    t.equal(after.records.length, 12, 'and reading resumes at details.next');
+    t.ok(after.records.every((r, k) => r.payload.equals(payloadFor(8 + k, 48 + k))));
+    t.end();
+  });
+}
 
 t.test('recovery starts from the checkpoint written by a sync', (t) => {
   const dir = tempDir('checkpoint');

@@ -107,6 +107,7 @@ export class CommitLog {
   /** The last read's payload when it is small (see native read). */
   readonly #scratchBytes: Buffer;
   readonly #options: ResolvedOptions;
+  readonly #clock: (() => number) | undefined;
   #waiters: Waiter[] = [];
   #closed = false;
 
@@ -117,6 +118,7 @@ export class CommitLog {
     this.#n = native;
     this.#counters = native.counters;
     this.#options = options;
+    this.#clock = options.clock;
     this.recovery = native.recovery;
   }
 
@@ -163,7 +165,7 @@ export class CommitLog {
   /** Appends one record; readable at once by every thread of this process. Returns its position. */
   append(payload: Uint8Array, timestamp?: number): number {
     if (timestamp !== undefined) return this.#n.append(payload, timestamp);
-    const clock = this.#options.clock;
+    const clock = this.#clock;
     // Without a timestamp argument the addon reads the wall clock itself (cheaper than Date.now()).
     return clock ? this.#n.append(payload, clock()) : this.#n.append(payload);
   }

@@ -50,7 +50,7 @@ t.test('native log functions: hostile arguments give typed errors, the log stays
   const scratch = new Float64Array(3);
   const n = addon.openLog(fs.realpathSync(dir), 4096, 1000, 0, 1000, 1 << 20, scratch, () => undefined, Buffer.alloc(64));
   const good: Array<{ position: number; payload: Buffer }> = [];
-  const fns = ['append', 'appendBatch', 'read', 'readBatch', 'requestDurable', 'applyRetention', 'startPosition', 'segmentCount'] as const;
+  const fns = ['append', 'appendBatch', 'read', 'readBatch', 'requestDurable', 'idle', 'applyRetention', 'startPosition', 'segmentCount'] as const;
   fc.assert(
     fc.property(fc.constantFrom(...fns), fc.array(hostile, { maxLength: 4 }), (name, args) => {
       const fn = (n as unknown as Record<string, (...a: unknown[]) => unknown>)[name]!;
@@ -73,10 +73,11 @@ t.test('native log functions: hostile arguments give typed errors, the log stays
   }
   t.ok(good.length > 0, `${good.length} hostile calls were valid appends (${checked} checked)`);
   n.close();
-  for (const name of [...fns, 'flushSync'] as const) {
+  for (const name of [...fns.filter((f) => f !== 'idle'), 'flushSync'] as const) {
     const fn = (n as unknown as Record<string, (...a: unknown[]) => unknown>)[name]!;
     t.equal(codeOf(() => fn(Buffer.from('x'), 0, 1)), 'ERR_CLOSED', `${name} after close`);
   }
+  t.equal(codeOf(() => n.idle()), 'no error', 'idle after close is a no-op');
   n.close();
   t.end();
 });

@@ -40,8 +40,8 @@ export const WORKLOADS_DIR = join(REPO_ROOT, 'bench', 'workloads');
 const QUICK_WORKLOADS = ['noop-1-topic-1-partition-100b', 'kafka-1-topic-1-partition-100b', 'rabbitmq-1-topic-1-queue-100b', 'rocketmq-1-topic-4-queues-100b'];
 const FULL_RUN_SEC = 2;
 const FULL_RUNS = 3;
-const QUICK_RUN_SEC = 1.5;
-const QUICK_RUNS = 5;
+const QUICK_RUN_SEC = 1.2;
+const QUICK_RUNS = 4;
 
 export interface CliArgs {
   selectors: Set<string>;
@@ -250,7 +250,7 @@ function takeCalibration(state: RunState): number {
 
 async function runPhase(phase: Phase, args: CliArgs, state: RunState, progress: Progress, signal: AbortSignal): Promise<void> {
   const quick = args.selectors.has('quick');
-  // Quick runs are short, so they can afford 5 runs: enough for the gate's test (≥ 4 a side).
+  // Quick runs are short, so they can afford 4 runs: enough for the gate's test (≥ 4 a side).
   const runs = args.runs ?? (quick ? QUICK_RUNS : FULL_RUNS);
   const durationSec = args.durationSec ?? (quick ? QUICK_RUN_SEC : args.workloads.length > 0 ? undefined : FULL_RUN_SEC);
   if (phase.fn && !signal.aborted) {

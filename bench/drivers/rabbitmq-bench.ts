@@ -192,7 +192,7 @@ async function runFixedRate(seconds: number, rate: number): Promise<LatencyRun> 
   }
 }
 
-export async function runRabbitmqBench(opts: BenchFunctionOptions & { onProgress?: ((p: unknown) => void) | undefined } = {}): Promise<BenchResult[]> {
+export async function runRabbitmqBench(opts: BenchFunctionOptions = {}): Promise<BenchResult[]> {
   const quick = opts.quick ?? false;
   const runs = opts.runs ?? (quick ? 3 : 5);
   const seconds = quick ? 0.5 : 2;

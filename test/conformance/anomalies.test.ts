@@ -111,6 +111,15 @@ t.test('cluster-double-delivery: two members got one message with no failure bet
   const d2 = h.poll('c2', [{ id: 'm1', stream: 't/0' }]);
   t.same(cases(h), [{ anomaly: 'cluster-double-delivery', kind: 'no-failure-between', ids: ['m1'], ops: [inv, d1, d2], target: 'g' }]);
 
+  const acked = new HistoryBuilder();
+  acked.subscribe('c1', 'g', 't');
+  acked.subscribe('c2', 'g', 't');
+  const [inv2] = acked.send('p1', 'm1', 't');
+  const e1 = acked.poll('c1', [{ id: 'm1', stream: 't/0' }]);
+  const a = acked.ack('c1', ['m1']);
+  const e2 = acked.poll('c2', [{ id: 'm1', stream: 't/0' }]);
+  t.same(cases(acked), [{ anomaly: 'cluster-double-delivery', kind: 'after-ack', ids: ['m1'], ops: [inv2, e1, a, e2], target: 'g' }], 'even after the first member acked it');
+
   const broadcast = new HistoryBuilder();
   broadcast.subscribe('c1', 'g', 't', { mode: 'broadcast' });
   broadcast.subscribe('c2', 'g', 't', { mode: 'broadcast' });

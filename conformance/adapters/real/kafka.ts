@@ -30,11 +30,20 @@ const ID_HEADER = 'mqlab-id';
 const MAX_BUFFERED = 5000;
 
 /** kafkajs errors carry Kafka's own error type names (UNKNOWN_TOPIC_OR_PARTITION, ILLEGAL_GENERATION). */
-function kafkaError(e: unknown, what: string): MqlabError {
+function isConnectionError(e: unknown): boolean {
+  const err = e as { name?: string; originalError?: unknown; cause?: unknown } | null;
+  if (!err) return false;
+  if (err.name === 'KafkaJSConnectionError' || err.name === 'KafkaJSConnectionClosedError' || err.name === 'KafkaJSRequestTimeoutError') return true;
+  return isConnectionError(err.originalError) || isConnectionError(err.cause);
+}
+
+/** kafkajs errors carry Kafka's own error type names; a lost broker becomes ERR_BROKER_UNREACHABLE naming its address. */
+function kafkaError(e: unknown, what: string, address?: BrokerAddress): MqlabError {
   if (e instanceof MqlabError) return e;
   const err = e as { type?: unknown; name?: string; message?: string };
-  const code = typeof err?.type === 'string' ? err.type : err?.name === 'KafkaJSConnectionError' || err?.name === 'KafkaJSNumberOfRetriesExceeded' ? 'ERR_BROKER_UNREACHABLE' : 'ERR_BROKER';
-  return new MqlabError(code, `kafka ${what}: ${err?.message ?? String(e)}`);
+  if (isConnectionError(e) && address) return brokerUnreachable('Kafka', address, new Error(`${what}: ${err?.message ?? String(e)}`));
+  const code = typeof err?.type === 'string' ? err.type : isConnectionError(e) ? 'ERR_BROKER_UNREACHABLE' : 'ERR_BROKER';
+  return new MqlabError(code, `kafka ${what}${address ? ` (${address.url})` : ''}: ${err?.message ?? String(e)}`);
 }
 
 function tpKey(topic: string, partition: number): string {
@@ -85,7 +94,7 @@ class KafkaProducerAdapter implements LogProducer {
   private readonly partitioner = Partitioners.DefaultPartitioner();
   private readonly metadata = new Map<string, PartitionMetadata[]>();
 
-  constructor(private readonly producer: Producer, private readonly admin: Admin, private readonly acks: number) {}
+  constructor(private readonly producer: Producer, private readonly admin: Admin, private readonly acks: number, private readonly address: BrokerAddress) {}
 
   private async partitionsOf(topic: string): Promise<PartitionMetadata[]> {
     let parts = this.metadata.get(topic);
@@ -100,7 +109,7 @@ class KafkaProducerAdapter implements LogProducer {
 
   async send(topic: string, records: readonly ProduceRecord[]): Promise<ProduceResult[]> {
     if (records.length === 0) return [];
-    const parts = await this.partitionsOf(topic).catch((e: unknown) => { throw kafkaError(e, `metadata for ${topic}`); });
+    const parts = await this.partitionsOf(topic).catch((e: unknown) => { throw kafkaError(e, `metadata for ${topic}`, this.address); });
     // The partition is chosen here with kafkajs' own (Java-compatible murmur2) partitioner, so
     // each record's offset can be read off the per-partition base offsets of the reply.
     const now = Date.now();
@@ -119,7 +128,7 @@ class KafkaProducerAdapter implements LogProducer {
     try {
       meta = await this.producer.send({ topic, acks: this.acks, messages });
     } catch (e) {
-      throw kafkaError(e, `produce to ${topic}`);
+      throw kafkaError(e, `produce to ${topic}`, this.address);
     }
     const base = new Map<number, number>();
     for (const m of meta ?? []) if (m.baseOffset !== undefined && m.errorCode === 0) base.set(m.partition, Number(m.baseOffset));
@@ -158,6 +167,7 @@ class KafkaConsumerAdapter implements LogConsumer {
     private readonly admin: Admin,
     private readonly options: ConsumerOptions,
     private readonly timeoutMs: number,
+    private readonly address: BrokerAddress,
   ) {
     const session = options.sessionTimeoutMs ?? 10_000;
     this.consumer = client.kafka.consumer({
@@ -173,8 +183,9 @@ class KafkaConsumerAdapter implements LogConsumer {
     this.consumer.on(this.consumer.events.CRASH, (e) => {
       // kafkajs restarts itself after retriable errors (e.g. GROUP_LOAD_IN_PROGRESS right after a
       // broker restart); only a crash it gives up on is the consumer's failure.
-      if (e.payload.restart) return;
-      this.failure = kafkaError(e.payload.error, `consumer ${options.clientId ?? ''} in group ${options.groupId} stopped`);
+      // A lost broker is reported at once, naming it; the harness reopens clients after a restart.
+      if (e.payload.restart && !isConnectionError(e.payload.error)) return;
+      this.failure = kafkaError(e.payload.error, `consumer ${options.clientId ?? ''} in group ${options.groupId} stopped`, this.address);
       this.wake();
     });
   }
@@ -250,7 +261,7 @@ class KafkaConsumerAdapter implements LogConsumer {
       await this.consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (p) => this.onBatch(p) });
       this.running = true;
     } catch (e) {
-      throw kafkaError(e, `subscribe ${topics.join(', ')}`);
+      throw kafkaError(e, `subscribe ${topics.join(', ')}`, this.address);
     }
     // subscribe = joined: wait for the first assignment, as the harness' engines do (after a
     // broker restart the group coordinator takes seconds to load).
@@ -296,7 +307,7 @@ class KafkaConsumerAdapter implements LogConsumer {
     try {
       await this.consumer.commitOffsets(list.map((o) => ({ topic: o.topic, partition: o.partition, offset: String(o.offset) })));
     } catch (e) {
-      throw kafkaError(e, `commit in group ${this.options.groupId}`);
+      throw kafkaError(e, `commit in group ${this.options.groupId}`, this.address);
     }
   }
 
@@ -310,7 +321,7 @@ class KafkaConsumerAdapter implements LogConsumer {
     try {
       res = await this.admin.fetchOffsets({ groupId: this.options.groupId, topics });
     } catch (e) {
-      throw kafkaError(e, `committed offsets of group ${this.options.groupId}`);
+      throw kafkaError(e, `committed offsets of group ${this.options.groupId}`, this.address);
     }
     return partitions.map((p) => {
       const o = res.find((t) => t.topic === p.topic)?.partitions.find((x) => x.partition === p.partition)?.offset;
@@ -338,7 +349,7 @@ class KafkaConsumerAdapter implements LogConsumer {
         return { partition, offset: n < 0 || n >= end ? null : n };
       }).sort((a, b) => a.partition - b.partition);
     } catch (e) {
-      throw kafkaError(e, `offsets for time in ${topic}`);
+      throw kafkaError(e, `offsets for time in ${topic}`, this.address);
     }
   }
 
@@ -395,7 +406,7 @@ class KafkaAdapter implements LogAdapter {
     try {
       created = await this.admin.createTopics({ topics: [{ topic, numPartitions: spec.partitions, replicationFactor: 1, configEntries }], waitForLeaders: true, timeout: this.timeoutMs });
     } catch (e) {
-      throw kafkaError(e, `create topic ${topic}`);
+      throw kafkaError(e, `create topic ${topic}`, this.address);
     }
     if (!created) throw new MqlabError('TOPIC_ALREADY_EXISTS', `kafka topic ${topic} already exists`);
   }
@@ -404,7 +415,7 @@ class KafkaAdapter implements LogAdapter {
     try {
       await this.admin.deleteTopics({ topics: [topic], timeout: this.timeoutMs });
     } catch (e) {
-      throw kafkaError(e, `delete topic ${topic}`);
+      throw kafkaError(e, `delete topic ${topic}`, this.address);
     }
   }
 
@@ -413,7 +424,7 @@ class KafkaAdapter implements LogAdapter {
       const res = await this.admin.fetchTopicOffsets(topic);
       return res.map((r) => ({ partition: r.partition, start: Number(r.low), end: Number(r.high) })).sort((a, b) => a.partition - b.partition);
     } catch (e) {
-      throw kafkaError(e, `offsets of ${topic}`);
+      throw kafkaError(e, `offsets of ${topic}`, this.address);
     }
   }
 
@@ -428,14 +439,14 @@ class KafkaAdapter implements LogAdapter {
       client.cut();
       throw brokerUnreachable('Kafka', this.address, e);
     }
-    const p = new KafkaProducerAdapter(producer, this.admin, acks);
+    const p = new KafkaProducerAdapter(producer, this.admin, acks, this.address);
     this.producers.add(p);
     return p;
   }
 
   async consumer(options: ConsumerOptions): Promise<LogConsumer> {
     const client = makeClient(this.address, options.clientId ?? `mqlab-consumer-${++this.clientSeq}`, this.timeoutMs, 3);
-    const c = new KafkaConsumerAdapter(client, this.admin, options, this.timeoutMs);
+    const c = new KafkaConsumerAdapter(client, this.admin, options, this.timeoutMs, this.address);
     this.consumers.add(c);
     return c;
   }

@@ -308,6 +308,8 @@ class RocketConsumer implements BrokerConsumer {
   private readonly retryTopic: string;
   private readonly localOffsets: Map<string, number>;
   private lastError: MqlabError | null = null;
+  /** Set while pulls fail (broker down): receive reports it instead of returning [] forever. */
+  private pullFailure: { error: MqlabError; since: number } | null = null;
 
   constructor(nameserver: BrokerAddress, private readonly timeoutMs: number, private readonly opts: BrokerConsumerOptions, private readonly retryDelayLevel: number) {
     this.pool = new ConnectionPool(nameserver, timeoutMs, (cmd) => {
@@ -513,10 +515,12 @@ class RocketConsumer implements BrokerConsumer {
           consumerGroup: this.opts.group, topic: q.topic, queueId: q.queueId, queueOffset: q.nextPull, maxMsgNums: 32,
           sysFlag: 2 | 4, commitOffset: 0, suspendTimeoutMillis: 1000, subscription, subVersion: Date.now(), expressionType: 'TAG', bname: q.broker,
         }, null, 1000 + this.timeoutMs);
-      } catch {
+      } catch (e) {
+        if (!this.pullFailure) this.pullFailure = { error: e instanceof MqlabError ? e : new MqlabError('ERR_BROKER_UNREACHABLE', String(e)), since: Date.now() };
         if (!this.stopped && !q.dropped) await sleep(200);
         continue;
       }
+      this.pullFailure = null;
       q.firstPullDone();
       if (q.dropped || this.stopped) return;
       const next = res.extFields.nextBeginOffset !== undefined ? Number(res.extFields.nextBeginOffset) : q.nextPull;
@@ -544,6 +548,8 @@ class RocketConsumer implements BrokerConsumer {
     if (this.stopped) throw new MqlabError('ERR_CLOSED', 'rocketmq consumer is shut down');
     const deadline = Date.now() + options.timeoutMs;
     for (;;) {
+      // Pulls failing for a while and nothing buffered: the broker is gone; say so, naming it.
+      if (this.pullFailure && this.buffer.length === 0 && Date.now() - this.pullFailure.since > 3000) throw this.pullFailure.error;
       const out: ReceivedMessage[] = [];
       const busy = new Set<QueueState>();
       if (this.opts.orderly) for (const h of this.handed.values()) busy.add(h.queue);

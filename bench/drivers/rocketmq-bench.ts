@@ -34,7 +34,7 @@ const BODY_BYTES = 100;
 const BATCH = 1024;
 const TOPIC = 'BenchTopic';
 const QUEUES = 4;
-const E2E_RATE = 50_000;
+const E2E_RATE = Number(process.env.MQLAB_RMQ_E2E_RATE ?? 50_000);
 
 function tempCluster(): { cluster: RocketCluster; cleanup: () => void } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mqlab-rocketmq-bench-'));

@@ -59,6 +59,17 @@ export class MQClient {
     return entry;
   }
 
+  /** The cached route, without asking the NameServer (the send path's common case). */
+  cachedRoute(topic: string): CachedRoute | undefined {
+    return this.routes.get(topic);
+  }
+
+  /** The broker of a queue when its route is cached, else undefined. */
+  cachedBroker(mq: MessageQueue): BrokerApi | undefined {
+    const addr = this.routes.get(mq.topic)?.brokerAddrs.get(mq.brokerName);
+    return addr === undefined ? undefined : this.transport.broker(addr);
+  }
+
   forgetRoute(topic: string): void {
     this.routes.delete(topic);
   }

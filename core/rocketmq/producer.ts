@@ -118,7 +118,7 @@ export class Producer {
     for (const m of msgs) this.check(m, topic);
     let lastError: unknown;
     for (let attempt = 0; attempt <= this.retries; attempt++) {
-      const info = await this.client.route(topic, attempt > 0);
+      const info = (attempt === 0 ? this.client.cachedRoute(topic) : undefined) ?? (await this.client.route(topic, attempt > 0));
       const mqs = info.writeQueues;
       if (mqs.length === 0) throw RocketErrors.noRoute(topic);
       let mq: MessageQueue;
@@ -130,7 +130,7 @@ export class Producer {
         mq = mqs[n % mqs.length]!;
       }
       try {
-        const broker = await this.client.brokerFor(mq);
+        const broker = this.client.cachedBroker(mq) ?? (await this.client.brokerFor(mq));
         const put = await broker.sendMessage({ topic, queueId: mq.queueId, messages: msgs, producerGroup: this.group });
         return new SendResult(topic, put);
       } catch (e) {

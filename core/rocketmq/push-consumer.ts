@@ -69,6 +69,7 @@ interface ProcessQueue {
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const yieldToLoop = () => new Promise<void>((r) => setImmediate(r));
 
 /**
  * RocketMQ's DefaultMQPushConsumer on long-polling pulls. CLUSTERING: the group's queues are
@@ -326,6 +327,9 @@ export class PushConsumer {
           pq.busy = undefined;
           done();
         }
+        // A pull that finds messages answers at once, so without this a busy queue would keep the
+        // event loop in microtasks and starve producers, the dispatcher and timers on this thread.
+        await yieldToLoop();
       } else if (res.pullStatus !== 'NO_NEW_MSG') {
         pq.nextOffset = res.nextBeginOffset;
         await this.offsetStore.update(pq.mq, pq.nextOffset).catch(() => undefined);

@@ -22,6 +22,14 @@ export const BATCH_MAGIC = 1;
 export const BATCH_HEADER_BYTES = 32;
 export const PER_RECORD_TIMESTAMPS = 1;
 
+/** Little-endian reads without Buffer's argument checks (the batch was framed and CRC-checked by the core). */
+function i32(b: Buffer, pos: number): number {
+  return b[pos]! | (b[pos + 1]! << 8) | (b[pos + 2]! << 16) | (b[pos + 3]! << 24);
+}
+function u16(b: Buffer, pos: number): number {
+  return b[pos]! | (b[pos + 1]! << 8);
+}
+
 const EMPTY_HEADERS: Readonly<Record<string, Buffer | null>> = Object.freeze({});
 
 export function batchBaseOffset(payload: Buffer): number {
@@ -67,25 +75,25 @@ export function decodeBatch(payload: Buffer, topic: string, partition: number, f
       ts = payload.readDoubleLE(pos);
       pos += 8;
     }
-    const keyLen = payload.readInt32LE(pos);
+    const keyLen = i32(payload, pos);
     pos += 4;
     const keyStart = pos;
     if (keyLen > 0) pos += keyLen;
-    const valueLen = payload.readInt32LE(pos);
+    const valueLen = i32(payload, pos);
     pos += 4;
     const valueStart = pos;
     if (valueLen > 0) pos += valueLen;
-    const headerCount = payload.readUInt16LE(pos);
+    const headerCount = u16(payload, pos);
     pos += 2;
     let headers = EMPTY_HEADERS;
     if (headerCount > 0) {
       const h: Record<string, Buffer | null> = {};
       for (let j = 0; j < headerCount; j++) {
-        const nameLen = payload.readUInt16LE(pos);
+        const nameLen = u16(payload, pos);
         pos += 2;
         const name = payload.toString('utf8', pos, pos + nameLen);
         pos += nameLen;
-        const hLen = payload.readInt32LE(pos);
+        const hLen = i32(payload, pos);
         pos += 4;
         h[name] = hLen < 0 ? null : payload.subarray(pos, pos + hLen);
         if (hLen > 0) pos += hLen;

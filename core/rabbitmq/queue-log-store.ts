@@ -1,5 +1,6 @@
-import { rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { MqlabError } from '../errors';
 import { CommitLog, IndexFile } from '../log';
 import type { FlushPolicy } from '../log/types';
 import { EntryState, type QueueEntry } from './message';
@@ -20,8 +21,12 @@ import type { EntryFactory, QueueStore } from './store-types';
  * Recovery reads the log and keeps every record whose index entry is not `gone` (a record with no
  * index entry yet — a crash between the two appends — counts as ready).
  *
- * When every persisted message is gone and the log has grown past `compactBytes`, the files are
- * deleted and started afresh, so a busy queue's disk use stays bounded by its backlog.
+ * Compaction keeps disk use near the backlog: the files live in a generation directory
+ * (`gen-<n>/log`, `gen-<n>/acks.idx`) named by the `CURRENT` file. When the log is past two
+ * segments and more than three quarters of its records are gone, the live messages are written
+ * to generation n+1 (in order, renumbered), flushed, and `CURRENT` is switched by an atomic
+ * rename; only then is generation n deleted. A crash before the rename leaves generation n
+ * current (the half-written n+1 is removed on open); after it, n+1 is complete.
  */
 const ENTRY_BYTES = 8;
 const STATE_READY = 0;
@@ -29,6 +34,7 @@ const STATE_DELIVERED = 1;
 const STATE_GONE = 2;
 /** storeSeq of an entry whose `gone` state is on disk: nothing more to write for it. */
 const SEQ_RETIRED = -2;
+const CURRENT = 'CURRENT';
 
 export interface QueueLogStoreOptions {
   segmentBytes: number;
@@ -39,11 +45,12 @@ export interface QueueLogStoreOptions {
 export class QueueLogStore implements QueueStore {
   private log: CommitLog;
   private index: IndexFile;
+  private gen: number;
   private pendingAdds: QueueEntry[] = [];
   private pendingChanges: QueueEntry[] = [];
   private dirty = false;
-  /** Persisted entries whose `gone` state is not yet written. */
-  private live = 0;
+  /** Persisted entries whose `gone` state is not yet written, by storeSeq (compaction rewrites them). */
+  private readonly liveEntries = new Map<number, QueueEntry>();
   private readonly entry = Buffer.alloc(ENTRY_BYTES);
   private closed = false;
 
@@ -53,18 +60,28 @@ export class QueueLogStore implements QueueStore {
     private readonly onDirty: (store: QueueStore) => void,
     private readonly makeEntry: EntryFactory,
   ) {
-    ({ log: this.log, index: this.index } = this.openFiles());
+    mkdirSync(dir, { recursive: true });
+    this.gen = readGeneration(dir);
+    // Leftovers of a compaction that crashed before switching CURRENT.
+    for (const name of readdirSync(dir)) if (name.startsWith('gen-') && name !== `gen-${this.gen}`) rmSync(join(dir, name), { recursive: true, force: true });
+    ({ log: this.log, index: this.index } = this.openFiles(this.gen));
   }
 
-  private openFiles(): { log: CommitLog; index: IndexFile } {
-    const log = CommitLog.open(join(this.dir, 'log'), { segmentBytes: this.options.segmentBytes, flush: this.options.flush, clock: this.options.clock });
+  private openFiles(gen: number): { log: CommitLog; index: IndexFile } {
+    const dir = join(this.dir, `gen-${gen}`);
+    const log = CommitLog.open(join(dir, 'log'), { segmentBytes: this.options.segmentBytes, flush: this.options.flush, clock: this.options.clock });
     try {
-      const index = IndexFile.open(join(this.dir, 'acks.idx'), { entryBytes: ENTRY_BYTES, growBytes: 64 * 1024 });
+      const index = IndexFile.open(join(dir, 'acks.idx'), { entryBytes: ENTRY_BYTES, growBytes: 64 * 1024 });
       return { log, index };
     } catch (e) {
       log.close();
       throw e;
     }
+  }
+
+  /** Generation in use (tests and diagnostics). */
+  get generation(): number {
+    return this.gen;
   }
 
   added(entry: QueueEntry): void {
@@ -110,8 +127,8 @@ export class QueueLogStore implements QueueStore {
           const e = keep[i]!;
           e.storeSeq = first + i;
           e.storeDirty = false;
+          this.liveEntries.set(e.storeSeq, e);
         }
-        this.live += keep.length;
         appended = true;
       }
     }
@@ -125,21 +142,55 @@ export class QueueLogStore implements QueueStore {
         writeEntry(this.entry, 0, e);
         this.index.write(e.storeSeq, this.entry);
         if (e.state === EntryState.Gone) {
+          this.liveEntries.delete(e.storeSeq);
           e.storeSeq = SEQ_RETIRED;
-          this.live--;
         }
       }
     }
-    if (this.live === 0 && this.pendingAdds.length === 0 && this.log.endPosition - this.log.startPosition > this.options.segmentBytes) this.reset();
+    const dead = this.index.count - this.liveEntries.size;
+    if (this.pendingAdds.length === 0 && dead > 3 * this.liveEntries.size && this.log.endPosition - this.log.startPosition > 2 * this.options.segmentBytes) this.compact();
     return appended;
   }
 
-  /** Everything acked: start with empty files. */
-  private reset(): void {
+  /** Rewrites the live messages into the next generation and switches to it (see the header). */
+  private compact(): void {
+    const next = this.gen + 1;
+    rmSync(join(this.dir, `gen-${next}`), { recursive: true, force: true });
+    const files = this.openFiles(next);
+    const live = [...this.liveEntries.values()].sort((a, b) => a.storeSeq - b.storeSeq);
+    try {
+      if (live.length > 0) {
+        const entries = Buffer.alloc(live.length * ENTRY_BYTES);
+        const payloads = live.map((e, i) => {
+          writeEntry(entries, i * ENTRY_BYTES, e);
+          const m = e.message;
+          return encodeMessage(i, e.order, m.exchange, m.routingKey, m.properties, e.expiresAt, m.content);
+        });
+        files.log.appendBatch(payloads);
+        files.index.appendMany(entries);
+      }
+      files.log.flushSync();
+      files.index.flushSync();
+      const tmp = join(this.dir, `${CURRENT}.tmp`);
+      writeFileSync(tmp, String(next));
+      renameSync(tmp, join(this.dir, CURRENT));
+    } catch (e) {
+      files.log.close();
+      files.index.close();
+      rmSync(join(this.dir, `gen-${next}`), { recursive: true, force: true });
+      throw e;
+    }
     this.log.close();
     this.index.close();
-    rmSync(this.dir, { recursive: true, force: true });
-    ({ log: this.log, index: this.index } = this.openFiles());
+    rmSync(join(this.dir, `gen-${this.gen}`), { recursive: true, force: true });
+    this.log = files.log;
+    this.index = files.index;
+    this.gen = next;
+    this.liveEntries.clear();
+    live.forEach((e, i) => {
+      e.storeSeq = i;
+      this.liveEntries.set(i, e);
+    });
   }
 
   durable(): Promise<void> {
@@ -175,7 +226,7 @@ export class QueueLogStore implements QueueStore {
     // Make the index match the log: drop entries past the last record, add missing ones as ready.
     if (count > maxSeq + 1) this.index.truncate(maxSeq + 1);
     else if (count < maxSeq + 1) this.index.appendMany(Buffer.alloc((maxSeq + 1 - count) * ENTRY_BYTES));
-    this.live = out.length;
+    for (const e of out) this.liveEntries.set(e.storeSeq, e);
     out.sort((a, b) => a.order - b.order);
     return out;
   }
@@ -199,4 +250,18 @@ function writeEntry(buf: Buffer, at: number, e: QueueEntry): void {
   buf[at + 2] = 0;
   buf[at + 3] = 0;
   buf.writeUInt32LE(Math.min(e.deliveryCount, 0xffffffff), at + 4);
+}
+
+/** The generation named by CURRENT (0 when there is none yet). A damaged CURRENT is an error, never a guess. */
+function readGeneration(dir: string): number {
+  let text: string;
+  try {
+    text = readFileSync(join(dir, CURRENT), 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw e;
+  }
+  const n = Number(text.trim());
+  if (!Number.isSafeInteger(n) || n < 0) throw new MqlabError('ERR_CORRUPT', `${join(dir, CURRENT)} does not name a generation: ${JSON.stringify(text.slice(0, 40))}`, { path: join(dir, CURRENT) });
+  return n;
 }

@@ -232,6 +232,9 @@ export class Broker implements BrokerApi {
     every(this.opts.scheduleIntervalMs ?? 100, () => this.tick());
     every(this.opts.persistIntervalMs ?? 1000, () => this.persist());
     every(this.opts.registerIntervalMs ?? 30_000, () => this.registerToNameServer());
+    // On the real clock, clients that stopped heartbeating leave their groups by themselves; with
+    // an injected clock the owner of the clock calls scanNotActiveClients() when it moves time.
+    if (!this.opts.clock) every(10_000, () => this.scanNotActiveClients());
     return this;
   }
 

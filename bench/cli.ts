@@ -16,7 +16,7 @@
  *   a benchmark failed, 130 interrupted (results written, marked partial).
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { MqlabError } from '../core/errors';
 import type { BenchFunctionOptions, BenchProgress, DriverSpec, Workload } from './drivers/driver';
 import { REPO_ROOT } from './drivers/load-driver';
@@ -214,18 +214,29 @@ export function loadBenchFunction(module: string, exportName: string): BenchFn |
   return typeof fn === 'function' ? (fn as BenchFn) : `${module} does not export ${exportName}()`;
 }
 
-function abortable<T>(p: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
-  if (signal.aborted) return Promise.resolve(undefined);
+/**
+ * The function's result, or undefined when the run is interrupted and the function does not
+ * return within `graceMs` (a function that honours the signal returns what it measured).
+ */
+function abortable<T>(p: Promise<T>, signal: AbortSignal, graceMs = 3000): Promise<T | undefined> {
   return new Promise((res, rej) => {
-    const onAbort = () => res(undefined);
-    signal.addEventListener('abort', onAbort, { once: true });
+    let timer: NodeJS.Timeout | undefined;
+    const onAbort = () => {
+      timer = setTimeout(() => res(undefined), graceMs);
+    };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    const done = () => {
+      signal.removeEventListener('abort', onAbort);
+      if (timer) clearTimeout(timer);
+    };
     p.then(
       (v) => {
-        signal.removeEventListener('abort', onAbort);
+        done();
         res(v);
       },
       (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
+        done();
         rej(e);
       },
     );
@@ -237,7 +248,6 @@ interface RunState {
   series: Record<string, SeriesPoint[]>;
   notAvailable: Array<{ phase: string; reason: string }>;
   calibration: { index: number[]; cpu: number[]; memcpy: number[] };
-  failed: boolean;
 }
 
 function takeCalibration(state: RunState): number {
@@ -297,6 +307,8 @@ async function runPhase(phase: Phase, args: CliArgs, state: RunState, progress: 
         runs,
         driver,
         signal,
+        // Another driver than the model's engine: its figures get their own id.
+        ...(args.driver ? { idSuffix: `@${basename(args.driver).replace(/\.[jt]s$/, '')}` } : {}),
         ...(durationSec !== undefined ? { durationSec, warmupSec: Math.min(1, durationSec / 5) } : {}),
         onProgress: (run, elapsed, total) => bar.update(step + run, workloads.length * runs, `${workloadId(w)} run ${run + 1}/${runs} · ${elapsed.toFixed(0)}/${total.toFixed(0)} s`),
         onCalibration: (index, cpu, memcpy) => {
@@ -327,7 +339,7 @@ function calibrationResults(state: RunState): BenchResult[] {
   return [
     summarizeRuns('calibration.index', c.index, 0, { samples: c.index }),
     summarizeRuns('calibration.cpu', c.cpu, 0, { samples: c.cpu }),
-    { ...summarizeRuns('calibration.memcpy', c.memcpy, 1, { samples: c.memcpy }) },
+    summarizeRuns('calibration.memcpy', c.memcpy, 1, { samples: c.memcpy }),
   ];
 }
 
@@ -400,7 +412,7 @@ export async function main(argv: string[]): Promise<number> {
   };
   process.on('SIGINT', onSigint);
   const progress = createProgress(!args.plain && isInteractive());
-  const state: RunState = { results: [], series: {}, notAvailable: [], calibration: { index: [], cpu: [], memcpy: [] }, failed: false };
+  const state: RunState = { results: [], series: {}, notAvailable: [], calibration: { index: [], cpu: [], memcpy: [] } };
   const started = Date.now();
   try {
     takeCalibration(state);

@@ -28,7 +28,7 @@ export interface RunWorkloadOptions {
   warmupSec?: number;
   /** Record one message's latency in this many at rate 0 (default 16). */
   sampleEvery?: number;
-  /** Longest wait for consumers to catch up after producers stop (ms, default 5000). */
+  /** Longest wait without progress for consumers to catch up after producers stop (ms, default 5000). */
   drainTimeoutMs?: number;
   /** Called once a second with the rates of that second. */
   onSecond?: (s: SecondSample, elapsedSec: number, totalSec: number) => void;
@@ -243,6 +243,8 @@ export async function runWorkload(spec: DriverSpec, workload: Workload, options:
     const fanout = fanoutOf(workload);
     const drainTimeout = options.drainTimeoutMs ?? 5000;
     let lastProgress = Date.now();
+    // A backlog that drains slowly still ends: at most max(30 s, the run's length) of draining.
+    const drainUntil = Date.now() + Math.max(30_000, durationSec * 1000);
     let lastReceived = counters().received;
     let lastReceiveT = nowNs();
     while (!options.signal?.aborted) {
@@ -252,7 +254,7 @@ export async function runWorkload(spec: DriverSpec, workload: Workload, options:
         lastReceiveT = nowNs();
         lastProgress = Date.now();
       }
-      if (c.received >= c.sent * fanout || Date.now() - lastProgress > drainTimeout) break;
+      if (c.received >= c.sent * fanout || Date.now() - lastProgress > drainTimeout || Date.now() > drainUntil) break;
       await new Promise((r) => setTimeout(r, 2));
     }
     Atomics.store(ctl, CTL_PHASE, PHASE.stopConsuming);

@@ -30,6 +30,8 @@ export interface WorkloadBenchOptions {
   signal?: AbortSignal;
   /** Called with the run number and the seconds done within it. */
   onProgress?: (run: number, elapsedSec: number, totalSec: number) => void;
+  /** Appended to the id (`workload.<name><suffix>`), e.g. `@my-driver` for a non-default driver. */
+  idSuffix?: string;
   /** Each calibration sample taken, for the run-level calibration result. */
   onCalibration?: (index: number, cpu: number, memcpy: number) => void;
 }
@@ -98,7 +100,7 @@ export async function benchWorkload(workload: Workload, options: WorkloadBenchOp
   }
   for (const [k, v] of Object.entries(medianRun.extra)) extra[k] = v;
   if (partial) extra.partial = true;
-  const result = summarizeRuns(workloadId(workload), rates, workload.messageSize, { extra, samples: rates, calibration });
+  const result = summarizeRuns(workloadId(workload) + (options.idSuffix ?? ''), rates, workload.messageSize, { extra, samples: rates, calibration });
   if (lat) {
     result.p50Us = lat.p50Us;
     result.p99Us = lat.p99Us;

@@ -62,7 +62,7 @@ export async function runCrashCampaign(a: Args, log: (line: string) => void = ()
       if (!wants(engine)) continue;
       const s = await runEngineCrashTrials({ engine, trials: a.trials, root, ...(a.maxDelayMs !== undefined ? { maxDelayMs: a.maxDelayMs } : {}) });
       result.engines.push(s);
-      log(`${engine}: ${s.trials} kills (${s.killedBeforeReady} during open), ${s.confirmed} confirmed, ${s.offsetsConfirmed} offsets confirmed, lost ${s.lost}, corrupt ${s.corrupt}, violations ${s.violations}, child failures ${s.childFailures}`);
+      log(`${engine}: ${s.trials} kills (${s.killedBeforeReady} during open), ${s.confirmed} confirmed, ${s.offsetsConfirmed} offsets confirmed, lost ${s.lost}, corrupt ${s.corrupt}, violations ${s.violations}, redelivered flag missing ${s.redeliveredFlagMissing}, child failures ${s.childFailures}`);
       for (const p of s.problems.slice(0, 5)) log(`  ${p}`);
     }
   } finally {

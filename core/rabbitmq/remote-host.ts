@@ -255,6 +255,9 @@ export function serveRemoteEngine(port: MessagePort, engine: EngineLike): { clos
   const host = new RemoteEngineHost(engine);
   const server = serveRpc(port, host);
   host._attach(server);
+  // The other thread went away (worker exited or crashed): like a dropped TCP connection, its
+  // connections close and their unacked deliveries go back to their queues.
+  port.once('close', () => void host._closeAll());
   return {
     close() {
       void host._closeAll();

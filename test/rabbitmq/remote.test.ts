@@ -81,3 +81,28 @@ t.test('remote packed publish and consume with manual ack', async (t) => {
   t.same(values, Array.from({ length: 100 }, (_, i) => i), 'in order, intact');
   t.equal((await pub.checkQueue('p')).messageCount, 0);
 });
+
+t.test('when the client side of the port goes away, its unacked deliveries are requeued', async (t) => {
+  const engine = RabbitEngine.open(null);
+  t.teardown(() => engine.close());
+  const { port1, port2 } = new MessageChannel();
+  serveRemoteEngine(port1, { connect: () => engine.connect() });
+  const remote = connectRemoteEngine(port2);
+  const conn = await remote.connect();
+  const ch = await conn.createChannel();
+  await ch.assertQueue('w', { durable: false });
+  ch.sendToQueue('w', Buffer.from('held'));
+  await ch.sync();
+  const got = await ch.get('w');
+  t.ok(got, 'delivered to the remote side');
+  port2.close();
+  const local = await engine.createChannel();
+  let back: Awaited<ReturnType<typeof local.get>> = false;
+  const deadline = Date.now() + 5000;
+  while (!back && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 10));
+    back = await local.get('w', { noAck: true });
+  }
+  t.ok(back && back.fields.redelivered, 'requeued and flagged redelivered');
+  t.equal(back && back.content.toString(), 'held');
+});

@@ -140,3 +140,35 @@ t.test('bad input: typed errors, nothing stored', async (t) => {
   t.equal(ok.sendStatus, 'SEND_OK');
   t.equal(ok.queueOffset, 0, 'no queue offset was used up by the refused sends');
 });
+
+t.test('batches across CommitLog segment rolls: every msgId and queue entry locates its own message', async (t) => {
+  const ctx = openCluster(t, { broker: { segmentBytes: 160 * 1024, maxMessageSize: 32 * 1024 } });
+  ctx.cluster.createTopic('Orders', 2);
+  const producer = new Producer({ group: 'pg', transport: ctx.cluster.transport });
+  await producer.start();
+  const consumer = new PullConsumer({ group: 'cg', transport: ctx.cluster.transport });
+  await consumer.start();
+  const ids: Array<[string, string]> = [];
+  for (let b = 0; b < 80; b++) {
+    const batch = Array.from({ length: 37 }, (_, i) => ({ topic: 'Orders', body: `b${b}-m${i}-`.padEnd(60 + ((b * 7 + i) % 90), 'x') }));
+    const r = await producer.send(batch);
+    r.msgIds.forEach((id, i) => ids.push([id, batch[i]!.body]));
+  }
+  for (const [id, body] of ids) {
+    const m = await producer.viewMessage(id);
+    if (m.body.toString() !== body) t.fail(`msgId ${id} points at another message`);
+  }
+  ctx.cluster.dispatchNow();
+  let total = 0;
+  for (const mq of await consumer.fetchSubscribeMessageQueues('Orders')) {
+    for (let off = 0; ; ) {
+      const res = await consumer.pull(mq, '*', off, 500);
+      if (res.pullStatus !== 'FOUND') break;
+      total += res.msgFoundList.length;
+      off = res.nextBeginOffset;
+    }
+  }
+  t.equal(total, 80 * 37, 'every message reachable through its ConsumeQueue');
+  t.equal(ids.length, 80 * 37);
+  t.equal(new Set(ids.map(([id]) => id)).size, ids.length, 'ids are distinct');
+});

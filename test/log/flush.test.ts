@@ -1,5 +1,8 @@
 import t from 'tap';
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { CommitLog } from '../../core/log';
+import { workerEntry } from '../../core/threads/worker-entry';
 import { removeDir, tempDir } from './helpers';
 
 t.test("flush 'sync': write resolves only once durable; concurrent writes share syncs", async (t) => {
@@ -67,4 +70,22 @@ t.test('close rejects pending durable promises with ERR_CLOSED or resolves them'
   log.close();
   const outcomes = await Promise.all(pending);
   t.ok(outcomes.every((o) => o === 'ok' || o === 'ERR_CLOSED'), `outcomes: ${[...new Set(outcomes)].join(',')}`);
+});
+
+t.test("flush 'sync' from a worker thread and the main thread on one log", async (t) => {
+  const dir = tempDir('flush-worker');
+  t.teardown(() => removeDir(dir));
+  const log = CommitLog.open(dir, { flush: 'sync' });
+  t.teardown(() => log.close());
+  const { filename, argv } = workerEntry(path.join(__dirname, '..', 'fixtures', 'log-sync-worker.ts'));
+  const worker = new Worker(filename, { argv, workerData: { dir } });
+  const fromWorker = new Promise<{ count: number; durableCoversLast: boolean }>((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
+  });
+  const mine = await Promise.all(Array.from({ length: 50 }, (_, i) => log.write(Buffer.from(`main-${i}`))));
+  const theirs = await fromWorker;
+  t.same(theirs, { count: 50, durableCoversLast: true }, 'the worker\'s writes resolved once durable');
+  t.ok(log.durablePosition >= log.read(mine[49]!).next, 'so did the main thread\'s');
+  t.equal([...log.records()].length, 100);
 });

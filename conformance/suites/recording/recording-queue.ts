@@ -158,12 +158,12 @@ export class RecordingQueueChannel implements QueueChannel {
   }
 
   async get(queue: string, options: { noAck?: boolean } = {}): Promise<QueueDelivery | null> {
-    const consumer = `${this.name}/get`;
+    // One pull consumer per (channel, queue): its deliveries count towards that queue.
+    const consumer = `${this.name}/get/${queue}`;
     const noAck = options.noAck === true;
-    const key = `${queue}\u0000${noAck}`;
-    if (!this.pullSubscribed.has(key)) {
-      this.pullSubscribed.add(key);
-      this.subscribeRecord(consumer, queue, noAck);
+    if (!this.pullSubscribed.has(queue)) {
+      this.pullSubscribed.add(queue);
+      this.subscribeRecord(consumer, queue, false);
     }
     const d = await this.call('get', { consumer, queue, noAck }, this.a.timeouts.receive, () => this.inner.get(queue, options));
     if (d) this.delivered(consumer, d, noAck);

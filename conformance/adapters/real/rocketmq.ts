@@ -543,6 +543,26 @@ class RocketConsumer implements BrokerConsumer {
     }
   }
 
+  /**
+   * Before the last offset persist: one non-waiting pull, so messages at the queue's tail that
+   * the tag filter skips (and that arrived after the last long poll) count as consumed, as the
+   * next long poll would have made them. Matching messages are left for the next owner.
+   */
+  private async skipFilteredTail(q: QueueState): Promise<void> {
+    if (!q.tags || q.inFlight.size > 0) return;
+    const res = await this.pool.brokerCall(q.address, q.broker, RequestCode.PULL_MESSAGE, {
+      consumerGroup: this.opts.group, topic: q.topic, queueId: q.queueId, queueOffset: q.nextPull, maxMsgNums: 32,
+      sysFlag: 4, commitOffset: 0, suspendTimeoutMillis: 0, subscription: [...q.tags].join(' || '), subVersion: Date.now(), expressionType: 'TAG', bname: q.broker,
+    });
+    const next = Number(res.extFields.nextBeginOffset ?? q.nextPull);
+    if (res.code === ResponseCode.PULL_NOT_FOUND || res.code === ResponseCode.PULL_RETRY_IMMEDIATELY) {
+      q.nextPull = Math.max(q.nextPull, next);
+    } else if (res.code === ResponseCode.SUCCESS) {
+      const firstMatch = decodeMessages(res.body).find((m) => m.queueOffset >= q.nextPull && q.tags!.has(m.properties.TAGS ?? ''));
+      q.nextPull = Math.max(q.nextPull, firstMatch ? firstMatch.queueOffset : next);
+    }
+  }
+
   async receive(options: ReceiveOptions): Promise<ReceivedMessage[]> {
     if (!this.started) throw new MqlabError('ERR_INVALID_ARG', 'rocketmq consumer: start before receive');
     if (this.stopped) throw new MqlabError('ERR_CLOSED', 'rocketmq consumer is shut down');
@@ -598,6 +618,7 @@ class RocketConsumer implements BrokerConsumer {
     for (const t of this.timers) clearInterval(t);
     this.wake();
     await this.rebalancing?.catch(() => undefined);
+    for (const q of this.queues.values()) await this.skipFilteredTail(q).catch(() => undefined);
     await this.persistOffsets().catch(() => undefined);
     for (const b of await this.brokersOfSubscriptions().catch(() => [])) {
       await this.pool.brokerCall(b.address, b.name, RequestCode.UNREGISTER_CLIENT, { clientID: this.clientId, consumerGroup: this.opts.group }).catch(() => undefined);

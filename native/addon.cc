@@ -45,10 +45,24 @@ static Napi::Value Crc32cPortable(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, crc32cPortable(0, p, len));
 }
 
+// crc32cFrame(word0, timestamp, payload): the frame checksum as append computes it (for tests).
+static Napi::Value Crc32cFrame(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  double w, ts;
+  const uint8_t* p;
+  size_t len;
+  if (!argInteger(env, info.Length() > 0 ? info[0] : env.Undefined(), "word0", 0, 4294967295.0, &w) ||
+      !argInteger(env, info.Length() > 1 ? info[1] : env.Undefined(), "timestamp", 0, kMaxSafe, &ts) ||
+      !argBytes(env, info.Length() > 2 ? info[2] : env.Undefined(), "payload", &p, &len))
+    return Napi::Value();
+  return Napi::Number::New(env, crc32cFrame(static_cast<uint32_t>(w), static_cast<int64_t>(ts), p, len));
+}
+
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   napi_set_instance_data(env, new AddonData(), FreeAddonData, nullptr);
   exports.Set("init", Napi::Function::New(env, InitErrors, "init"));
   exports.Set("crc32c", Napi::Function::New(env, Crc32c, "crc32c"));
+  exports.Set("crc32cFrame", Napi::Function::New(env, Crc32cFrame, "crc32cFrame"));
   exports.Set("crc32cPortable", Napi::Function::New(env, Crc32cPortable, "crc32cPortable"));
   exports.Set("crc32cHardware", Napi::Boolean::New(env, crc32cHardware()));
   napi_value fn;

@@ -43,6 +43,8 @@ export interface NativeIndexFile {
 export interface NativeAddon {
   init(errorClass: typeof MqlabError): void;
   crc32c(data: Uint8Array): number;
+  /** The checksum of a record frame as append computes it (for tests). */
+  crc32cFrame(word0: number, timestamp: number, payload: Uint8Array): number;
   /** The table implementation, whatever the CPU has (for tests). */
   crc32cPortable(data: Uint8Array): number;
   readonly crc32cHardware: boolean;

@@ -126,6 +126,8 @@ t.test('native openLog / openIndexFile / benchFrameCopy / crc32c / crc32cPortabl
       if (bad2) throw new Error(`crc32c ${bad2}`);
       const bad3 = outcome(() => (addon.crc32cPortable as unknown as (x: unknown) => unknown)(a));
       if (bad3) throw new Error(`crc32cPortable ${bad3}`);
+      const bad4 = outcome(() => (addon.crc32cFrame as unknown as (...x: unknown[]) => unknown)(a, b, a));
+      if (bad4) throw new Error(`crc32cFrame ${bad4}`);
     }),
     { numRuns: 300 },
   );

@@ -18,11 +18,13 @@
  *  - `info.capabilities` lists what the implementation supports; a check that needs a missing
  *    capability is reported as skipped with the reason, never as passed.
  *  - `info.guarantee` is the delivery guarantee the adapter claims; the verdict allows exactly the
- *    anomalies that guarantee permits (at-most-once may lose, at-least-once may redeliver after a
- *    failure, exactly-once may do neither beyond what a consumer crash forces).
+ *    anomalies that guarantee permits (at-most-once may lose, at-least-once may store a producer
+ *    retry twice, exactly-once neither). Redeliveries explained by a failure, a nack or a seek
+ *    are never anomalies (checker/verdict.ts).
  *
  * A module that provides an adapter exports `createAdapter(options)` (sync or async). The runtime
- * guard `loadAdapterModule` below checks a loaded module before the harness trusts it.
+ * guards in guard.ts (`assertAdapterModule`, `assertAdapter`) check a loaded module and the adapter it
+ * returns before the harness trusts either.
  */
 
 export type ModelName = 'kafka' | 'rabbitmq' | 'rocketmq';

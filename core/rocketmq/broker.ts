@@ -417,7 +417,13 @@ export class Broker implements BrokerApi {
       payloads[i] = out.subarray(off, off + len);
       off += len;
     }
-    return this.appendEncoded(payloads, cqs, offsets, (i) => preps[i]!.tagsCode, (i) => (preps[i]!.sysFlag & SYSFLAG_HAS_KEYS ? preps[i] : undefined), now);
+    let keyed: Map<number, { topic: string; keys: string[]; timestamp: number }> | undefined;
+    for (let i = 0; i < n; i++) {
+      const p = preps[i]!;
+      if (!(p.sysFlag & SYSFLAG_HAS_KEYS)) continue;
+      (keyed ??= new Map()).set(i, { topic: p.storeTopic, keys: keysOf(stringToProperties(p.props)['KEYS']), timestamp: now });
+    }
+    return this.appendEncoded(payloads, cqs, offsets, preps.map((p) => p.tagsCode), keyed, now);
   }
 
   /**
@@ -450,7 +456,7 @@ export class Broker implements BrokerApi {
       cqs[i] = cq;
       off += len;
     }
-    return this.appendEncoded(payloads, cqs, offsets, () => 0, () => undefined, now);
+    return this.appendEncoded(payloads, cqs, offsets, undefined, undefined, now);
   }
 
   private readonly plainTemplate = Buffer.alloc(HEADER_BYTES + 256);
@@ -465,8 +471,8 @@ export class Broker implements BrokerApi {
    * Appends encoded records (queue offsets already taken from their queues), hands the dispatcher
    * a request per record, and returns CommitLog positions. On failure the queue offsets go back.
    */
-  private appendEncoded(payloads: Buffer[], cqs: ConsumeQueue[], offsets: number[], tagsCode: (i: number) => number,
-    keyed: (i: number) => Prepared | undefined, now: number): number[] {
+  private appendEncoded(payloads: Buffer[], cqs: ConsumeQueue[], offsets: number[], tagsCodes: number[] | undefined,
+    keyed: Map<number, { topic: string; keys: string[]; timestamp: number }> | undefined, now: number): number[] {
     const n = payloads.length;
     const positions: number[] = new Array(n);
     try {
@@ -489,13 +495,7 @@ export class Broker implements BrokerApi {
       for (let i = n - 1; i >= 0; i--) cqs[i]!.nextOffset = offsets[i]!;
       throw e;
     }
-    const end = this.log.endPosition;
-    for (let i = 0; i < n; i++) {
-      const k = keyed(i);
-      const keys = k ? keysOf(stringToProperties(k.props)['KEYS']) : undefined;
-      this.dispatcher.request(cqs[i]!, offsets[i]!, positions[i]!, (i + 1 < n ? positions[i + 1]! : end) - positions[i]!, tagsCode(i),
-        keys ? { topic: k!.storeTopic, keys, timestamp: now } : undefined);
-    }
+    this.dispatcher.requestMany(cqs, offsets, positions, this.log.endPosition, tagsCodes, keyed);
     this.afterAppend();
     return positions;
   }

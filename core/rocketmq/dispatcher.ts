@@ -39,24 +39,35 @@ export class Dispatcher {
   private readonly reqKeys = new Map<number, { topic: string; keys: string[]; timestamp: number }>();
   private reqEnd = -1;
 
-  /** Records one appended message for the next dispatch. */
-  request(cq: ConsumeQueue, queueOffset: number, position: number, size: number, tagsCode: number, keys?: { topic: string; keys: string[]; timestamp: number }): void {
-    if (this.reqCount > 0 && position !== this.reqEnd) this.dropRequests(); // not contiguous: read back instead
-    if (this.reqCount === 0 && position !== this.reputFrom) return;
-    const i = this.reqCount++;
-    if (keys) this.reqKeys.set(i, keys);
-    this.reqCq[i] = cq;
-    if ((i + 1) * 4 > this.reqNum.length) {
-      const grown = new Float64Array(this.reqNum.length * 2);
-      grown.set(this.reqNum);
+  /**
+   * Records appended messages for the next dispatch: message i is in `cqs[i]` at `offsets[i]`,
+   * stored at `positions[i]` up to the next position (the last one up to `end`).
+   */
+  requestMany(cqs: readonly ConsumeQueue[], offsets: readonly number[], positions: readonly number[], end: number,
+    tagsCodes: readonly number[] | undefined, keys: ReadonlyMap<number, { topic: string; keys: string[]; timestamp: number }> | undefined): void {
+    const n = positions.length;
+    if (n === 0) return;
+    if (this.reqCount > 0 && positions[0] !== this.reqEnd) this.dropRequests(); // not contiguous: read back instead
+    if (this.reqCount === 0 && positions[0] !== this.reputFrom) return;
+    const base = this.reqCount;
+    if ((base + n) * 4 > this.reqNum.length) {
+      const grown = new Float64Array(Math.max(this.reqNum.length * 2, (base + n) * 4));
+      grown.set(this.reqNum.subarray(0, base * 4));
       this.reqNum = grown;
     }
     const num = this.reqNum;
-    num[i * 4] = queueOffset;
-    num[i * 4 + 1] = position;
-    num[i * 4 + 2] = size;
-    num[i * 4 + 3] = tagsCode;
-    this.reqEnd = position + size;
+    const reqCq = this.reqCq;
+    for (let i = 0; i < n; i++) {
+      const j = (base + i) * 4;
+      reqCq.push(cqs[i]!);
+      num[j] = offsets[i]!;
+      num[j + 1] = positions[i]!;
+      num[j + 2] = (i + 1 < n ? positions[i + 1]! : end) - positions[i]!;
+      num[j + 3] = tagsCodes === undefined ? 0 : tagsCodes[i]!;
+    }
+    if (keys) for (const [i, k] of keys) this.reqKeys.set(base + i, k);
+    this.reqCount = base + n;
+    this.reqEnd = end;
   }
 
   private dropRequests(): void {

@@ -24,7 +24,7 @@ const runs = Number(process.argv[2] ?? 200);
 const seed = Number(process.argv[3] ?? Date.now() % 1e9);
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'mqlab-api-fuzz-'));
 
-const summary = { seed, runs, calls: 0, returned: 0, typedErrors: 0, codes: {} as Record<string, number>, untyped: [] as string[], pendingAfterTimeout: 0, sections: [] as string[] };
+const summary = { seed, runs, calls: 0, returned: 0, typedErrors: 0, codes: {} as Record<string, number>, untyped: [] as string[], untypedCount: 0, pendingAfterTimeout: 0, sections: [] as string[] };
 
 function describe(args: unknown[]): string {
   return args.map((a) => {
@@ -43,9 +43,10 @@ function record(what: string, args: unknown[], e: unknown): void {
   if (e instanceof MqlabError) {
     summary.typedErrors++;
     summary.codes[e.code] = (summary.codes[e.code] ?? 0) + 1;
-  } else if (summary.untyped.length < 40) {
-    summary.untyped.push(`${what}(${describe(args)}) threw ${e instanceof Error ? `${e.constructor.name}: ${e.message}` : String(e)}`.slice(0, 400));
-  } else summary.untyped.length++;
+  } else {
+    summary.untypedCount++;
+    if (summary.untyped.length < 40) summary.untyped.push(`${what}(${describe(args)}) threw ${e instanceof Error ? `${e.constructor.name}: ${e.message}` : String(e)}`.slice(0, 400));
+  }
 }
 
 function call(what: string, fn: (...a: unknown[]) => unknown, args: unknown[]): unknown {
@@ -191,11 +192,15 @@ async function closeWhileWaiting(): Promise<void> {
     log.close();
     waits.push(log.durable());
     const settled = await Promise.race([Promise.allSettled(waits), new Promise<'hang'>((r) => setTimeout(() => r('hang'), 5000))]);
-    if (settled === 'hang') summary.untyped.push(`close with pending durability waits: a wait never settled (round ${round})`);
-    else for (const s of settled) {
-      summary.calls++;
-      if (s.status === 'rejected') record('write/durable after close', [], s.reason);
-      else summary.returned++;
+    if (settled === 'hang') {
+      summary.untypedCount++;
+      summary.untyped.push(`close with pending durability waits: a wait never settled (round ${round})`);
+    } else {
+      for (const s of settled) {
+        summary.calls++;
+        if (s.status === 'rejected') record('write/durable after close', [], s.reason);
+        else summary.returned++;
+      }
     }
   }
 }
@@ -244,6 +249,7 @@ async function closeWhileWorkerAppends(): Promise<void> {
   const r = await done;
   summary.calls += r.appended + r.typed + r.untyped;
   summary.typedErrors += r.typed;
+  summary.untypedCount += r.untyped;
   if (r.untyped > 0) summary.untyped.push(`worker: ${r.untyped} untyped errors while appending to a log the main thread opened and closed`);
   await w.terminate();
 }

@@ -15,6 +15,8 @@ export interface ApiFuzzSummary {
   typedErrors: number;
   codes: Record<string, number>;
   untyped: string[];
+  /** All untyped throws (`untyped` keeps the first 40 as examples). */
+  untypedCount: number;
   pendingAfterTimeout: number;
   sections: string[];
   fatal?: string;
@@ -49,13 +51,13 @@ if (require.main === module) {
     const s = r.summary;
     console.log(`api fuzz: exit ${r.exitCode ?? r.signal}, seed ${seed}, ${runs} runs per property`);
     if (s) {
-      console.log(`  ${s.calls} calls, ${s.returned} returned, ${s.typedErrors} typed errors, ${s.untyped.length} untyped throws, ${s.pendingAfterTimeout} left pending (hostile timeouts)`);
+      console.log(`  ${s.calls} calls, ${s.returned} returned, ${s.typedErrors} typed errors, ${s.untypedCount} untyped throws, ${s.pendingAfterTimeout} left pending (hostile timeouts)`);
       console.log(`  sections: ${s.sections.join(', ')}`);
       console.log(`  codes: ${Object.entries(s.codes).map(([c, n]) => `${c} ${n}`).join(', ')}`);
       for (const u of s.untyped) console.log(`  UNTYPED ${u}`);
       if (s.fatal) console.log(`  FATAL ${s.fatal}`);
     } else console.log(r.stderr.slice(0, 3000));
-    process.exitCode = r.exitCode === 0 && s && s.untyped.length === 0 ? 0 : 1;
+    process.exitCode = r.exitCode === 0 && s && s.untypedCount === 0 ? 0 : 1;
   }, (e: unknown) => {
     console.error(e);
     process.exitCode = 2;

@@ -195,7 +195,8 @@ export function tornTrial(ref: ReferenceLog, work: string, kind: 'cut' | 'zero',
   // Survivors: frames wholly before `at`; after a cut they must also leave the 16-byte END marker room.
   const fileSize = fs.statSync(last.file).size;
   const limit = kind === 'cut' ? last.base + (fileSize - SEGMENT_HEADER) - 16 : Infinity;
-  const frameEnd = (r: { position: number; payload: Buffer }) => r.position + ((16 + r.payload.length + 7) & ~7);
+  // A cut must leave the whole padded frame; zeros over the padding (already zero, outside the CRC) harm nothing.
+  const frameEnd = (r: { position: number; payload: Buffer }) => r.position + (kind === 'cut' ? (16 + r.payload.length + 7) & ~7 : 16 + r.payload.length);
   const expectedKept = ref.records.filter((r) => frameEnd(r) <= at && frameEnd(r) <= limit).length;
   const outcome = classify(work, ref, -1);
   let resumed = false;

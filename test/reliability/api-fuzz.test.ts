@@ -39,6 +39,7 @@ t.test('storage core: native binding and wrappers, hostile arguments, concurrent
   t.ok(s.typedErrors > 100 && s.returned > 100, `both typed errors (${s.typedErrors}) and successful calls (${s.returned})`);
   t.ok((s.codes['ERR_INVALID_ARG'] ?? 0) > 0 && (s.codes['ERR_CLOSED'] ?? 0) > 0, 'argument and use-after-close errors are typed');
   t.same(s.untyped, [], 'every failure is an MqlabError');
+  t.equal(s.untypedCount, 0, 'not one untyped throw');
 });
 
 const ENGINE_TODO: Record<string, string | false> = {

@@ -9,7 +9,7 @@
  * (DirectConsumer) — the engine's thread only handles group steps. Path `rpc`: every send and poll
  * is a message to the engine's thread (RemoteProducer.sendFixed, RemoteConsumer.pollPacked).
  *
- * Options: `path` ('direct' | 'rpc'), `blockingWaitMs` (a direct consumer blocks on a futex this long before sleeping on the event loop, default 1), `acks` (0 | 1 | 'all', default the workload's or 1),
+ * Options: `path` ('direct' | 'rpc'), `blockingWaitMs` (a direct consumer blocks on a futex this long before sleeping on the event loop, default 5 as the no-op engine's consumers), `acks` (0 | 1 | 'all', default the workload's or 1),
  * `flush` ('none' | 'async'), `segmentBytes`, `dataDir` (default a fresh temp dir, removed on close).
  */
 import * as fs from 'node:fs';
@@ -157,7 +157,7 @@ export class KafkaEngineDriver implements BenchDriver {
   async createConsumer(topic: string, subscription: string, callback: ConsumerCallback): Promise<BenchConsumer> {
     const remote = this.needRemote();
     if (this.direct) {
-      const blockingWaitMs = typeof this.options.blockingWaitMs === 'number' ? this.options.blockingWaitMs : 1;
+      const blockingWaitMs = typeof this.options.blockingWaitMs === 'number' ? this.options.blockingWaitMs : 5;
       const consumer = await remote.directConsumer({ groupId: subscription, autoOffsetReset: 'earliest', syncIntervalMs: 200, blockingWaitMs });
       await consumer.subscribe([topic]);
       const c = new DirectBenchConsumer(consumer, callback);

@@ -21,7 +21,7 @@ import { MqlabError } from '../core/errors';
 import type { BenchFunctionOptions, BenchProgress, DriverSpec, Workload } from './drivers/driver';
 import { REPO_ROOT } from './drivers/load-driver';
 import { loadWorkload } from './drivers/workload-loader';
-import { benchWorkload, ENGINE_DRIVERS, workloadId } from './drivers/workload-bench';
+import { benchWorkload, engineDriver, workloadId } from './drivers/workload-bench';
 import { calibrate, CALIBRATION_METHOD } from './gate/calibration';
 import { compareResults, formatGateReport, incompatibility, validateResultsFile } from './gate/gate';
 import { machineInfo, versionInfo } from './report/machine';
@@ -296,7 +296,7 @@ async function runPhase(phase: Phase, args: CliArgs, state: RunState, progress: 
   let step = 0;
   for (const w of workloads) {
     if (signal.aborted) break;
-    const driver: DriverSpec = args.driver ? { module: args.driver } : { module: ENGINE_DRIVERS[w.model] };
+    const driver: DriverSpec = args.driver ? { module: args.driver } : engineDriver(w);
     if (!existsSync(resolve(REPO_ROOT, driver.module))) {
       missing.add(driver.module);
       step += runs;

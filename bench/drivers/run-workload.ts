@@ -10,7 +10,9 @@
  *                warm-up end to the last delivery — the headline figure (opsPerSec).
  * Latency is end to end (send stamp → consumer callback), in µs, from intended send times when
  * the rate is fixed (coordinated omission corrected); at rate 0 one message in `sampleEvery`
- * (default 16) is recorded, at a fixed rate every message.
+ * (default 16) is recorded, at a fixed rate every message. At rate 0 producers pause while the
+ * backlog (sent, not yet delivered everywhere) exceeds `backlogCap`, so the figure is the
+ * sustained end-to-end rate rather than how big a queue the engine can build in a few seconds.
  */
 import { resolve } from 'node:path';
 import { Piscina } from 'piscina';
@@ -28,6 +30,11 @@ export interface RunWorkloadOptions {
   warmupSec?: number;
   /** Record one message's latency in this many at rate 0 (default 16). */
   sampleEvery?: number;
+  /**
+   * At rate 0: most messages in flight (sent, not yet delivered everywhere) before producers
+   * pause. Default: 64 MiB worth of messages, between 10 k and 500 k; 0 = no limit.
+   */
+  backlogCap?: number;
   /** Longest wait without progress for consumers to catch up after producers stop (ms, default 5000). */
   drainTimeoutMs?: number;
   /** Called once a second with the rates of that second. */
@@ -95,6 +102,10 @@ export function createWorkloadPool(w: Workload): Piscina {
   return new Piscina({ filename: workerFile(), minThreads: n, maxThreads: n, idleTimeout: 60_000 });
 }
 
+function defaultBacklogCap(w: Workload): number {
+  return Math.max(10_000, Math.min(500_000, Math.floor((64 * 1024 * 1024) / w.messageSize)));
+}
+
 function fanoutOf(w: Workload): number {
   return w.subscriptionsPerTopic * (w.messageModel === 'BROADCASTING' ? w.consumerPerSubscription : 1);
 }
@@ -135,6 +146,9 @@ export async function runWorkload(spec: DriverSpec, workload: Workload, options:
   const ratePerProducer = workload.producerRate / producers;
   const quotaPerProducer = workload.messageCount !== undefined ? Math.ceil(workload.messageCount / producers) : undefined;
 
+  const producerSlots = assignments.flatMap((a, k) => (a.kind === 'producer' ? [k] : []));
+  const consumerSlots = assignments.flatMap((a, k) => (a.kind === 'consumer' ? [k] : []));
+  const backlogCap = options.backlogCap === 0 ? undefined : (options.backlogCap ?? defaultBacklogCap(workload));
   const control = new SharedArrayBuffer(8 * (F_COUNTERS + 2 * assignments.length));
   const ctl = new Int32Array(control, 0, 4);
   const f = new Float64Array(control);
@@ -172,6 +186,12 @@ export async function runWorkload(spec: DriverSpec, workload: Workload, options:
     const start = (k: number, a: WorkerAssignment, link: unknown, transfer: unknown[] | undefined) => {
       const task: WorkerTask = { spec, workload, assignment: a, link, control, slot: k, rate: ratePerProducer, sampleEvery };
       if (quotaPerProducer !== undefined) task.quota = quotaPerProducer;
+      if (a.kind === 'producer' && backlogCap !== undefined) {
+        task.backlogCap = backlogCap;
+        task.producerSlots = producerSlots;
+        task.consumerSlots = consumerSlots;
+        task.fanout = fanoutOf(workload);
+      }
       return pool.run(task, transfer && transfer.length ? { transferList: transfer as never } : {}) as Promise<WorkerOutcome>;
     };
     // Consumers first (subscribed before anything is sent), then producers; all wait for "go".

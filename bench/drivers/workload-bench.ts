@@ -21,6 +21,19 @@ export const ENGINE_DRIVERS: Record<Workload['model'], string> = {
   rocketmq: 'bench/drivers/rocketmq-engine.ts',
 };
 
+/**
+ * The built-in engine driver for a workload. Kafka preallocates one segment per partition, so
+ * segments shrink as partitions grow (at most 256 MiB preallocated per topic, 4 MiB minimum):
+ * a 100-partition workload would otherwise spend most of its run creating 6 GiB of segments.
+ */
+export function engineDriver(workload: Workload): DriverSpec {
+  const module = ENGINE_DRIVERS[workload.model];
+  if (workload.model !== 'kafka') return { module };
+  const mib = 1024 * 1024;
+  const segmentBytes = Math.max(4 * mib, Math.min(64 * mib, Math.floor(256 / workload.partitionsPerTopic) * mib));
+  return { module, options: { segmentBytes } };
+}
+
 export interface WorkloadBenchOptions {
   runs: number;
   durationSec?: number;
@@ -47,7 +60,7 @@ export function workloadId(w: Workload): string {
 }
 
 export async function benchWorkload(workload: Workload, options: WorkloadBenchOptions): Promise<WorkloadBenchOutcome | undefined> {
-  const spec = options.driver ?? { module: ENGINE_DRIVERS[workload.model] };
+  const spec = options.driver ?? engineDriver(workload);
   const runs: WorkloadRunResult[] = [];
   const calibration: number[] = [];
   let partial = false;

@@ -35,6 +35,16 @@ export interface WorkerTask {
   rate: number;
   /** Producers: stop after this many messages (undefined = until phase 2). */
   quota?: number;
+  /**
+   * Producers at rate 0: pause while more than this many messages (over all producers) are sent
+   * but not yet delivered to every subscription, so a full-speed run measures the engine's
+   * sustained rate rather than how big a queue it can build (and the drain after it stays short).
+   */
+  backlogCap?: number;
+  /** Counter slots of all producers and consumers, and the deliveries each message needs. */
+  producerSlots?: number[];
+  consumerSlots?: number[];
+  fanout?: number;
   /** Consumers: record the latency of one message in this many. */
   sampleEvery: number;
 }
@@ -122,9 +132,22 @@ async function runProducer(task: WorkerTask, producer: BenchProducer, ctl: Int32
     f[counter + 1] = f[counter + 1]! + count * size;
   };
 
+  const backlog = (): number => {
+    let out = 0;
+    for (const k of task.producerSlots ?? []) out += f[F_COUNTERS + 2 * k]!;
+    let delivered = 0;
+    for (const k of task.consumerSlots ?? []) delivered += f[F_COUNTERS + 2 * k]!;
+    return out - delivered / (task.fanout ?? 1);
+  };
+  const cap = interval === 0 && task.backlogCap !== undefined ? task.backlogCap : Number.POSITIVE_INFINITY;
+
   while (failure === undefined && sent < quota && phaseOf(ctl) < PHASE.stopProducing) {
     let count: number;
     if (interval === 0) {
+      if (cap !== Number.POSITIVE_INFINITY && backlog() > cap) {
+        await yieldTurn();
+        continue;
+      }
       count = Math.min(batchMax, quota - sent);
     } else {
       const now = nowNs();

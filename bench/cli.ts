@@ -197,6 +197,10 @@ export function planPhases(args: CliArgs): Phase[] {
   return phases;
 }
 
+function since(t: number): string {
+  return `${((Date.now() - t) / 1000).toFixed(1)} s`;
+}
+
 type BenchFn = (opts: BenchFunctionOptions) => Promise<BenchResult[]>;
 
 /** Load a benchmark function, or say in one line why it is not available. */
@@ -270,6 +274,7 @@ async function runPhase(phase: Phase, args: CliArgs, state: RunState, progress: 
       progress.line(`[${phase.name}] not available: ${fn}`);
     } else {
       const bar = progress.phase(phase.name, 1);
+      const t0 = Date.now();
       const before = takeCalibration(state);
       const opts: BenchFunctionOptions = { quick, signal, onProgress: (p: BenchProgress) => bar.update(p.done, p.total, p.id ?? p.message) };
       if (args.filter) opts.filter = args.filter;
@@ -280,7 +285,7 @@ async function runPhase(phase: Phase, args: CliArgs, state: RunState, progress: 
         const got = (out ?? []).filter((r) => !args.filter || args.filter.test(r.id));
         for (const r of got) if (!r.calibration && !r.samples) r.calibration = [before, after];
         state.results.push(...got);
-        bar.finish(out === undefined ? 'interrupted' : `${got.length} id(s)`);
+        bar.finish(out === undefined ? `interrupted after ${since(t0)}` : `${got.length} id(s) in ${since(t0)}`);
       } catch (e) {
         bar.finish('failed');
         const why = `${phase.fn.module} ${phase.fn.exportName}() failed: ${(e as Error).message?.split('\n')[0] ?? String(e)}`;
@@ -292,6 +297,7 @@ async function runPhase(phase: Phase, args: CliArgs, state: RunState, progress: 
   const workloads = phase.workloads.filter((w) => !args.filter || args.filter.test(workloadId(w)));
   if (workloads.length === 0 || signal.aborted) return;
   const bar = progress.phase(`${phase.name}:wl`, workloads.length * runs);
+  const t1 = Date.now();
   const missing = new Set<string>();
   let step = 0;
   for (const w of workloads) {
@@ -330,7 +336,7 @@ async function runPhase(phase: Phase, args: CliArgs, state: RunState, progress: 
     bar.update(step, workloads.length * runs, workloadId(w));
   }
   for (const m of missing) state.notAvailable.push({ phase: phase.name, reason: `workloads need driver ${m}, not found (not built yet)` });
-  bar.finish(missing.size > 0 ? `not available: ${[...missing].join(', ')} not found` : `${workloads.length} workload(s)`);
+  bar.finish(missing.size > 0 ? `not available: ${[...missing].join(', ')} not found` : `${workloads.length} workload(s) in ${since(t1)}`);
 }
 
 function calibrationResults(state: RunState): BenchResult[] {

@@ -179,6 +179,8 @@ void LogCore::open() {
       recoverTail(last, 0, INT64_MIN);
   }
   active_ = segments_.back().get();
+  activeMaxTs_.store(active_->maxTimestamp.load());
+  active_->maxTimestamp.store(INT64_MIN);  // the active segment's newest timestamp lives in activeMaxTs_
   end_.store(active_->base() + writeOffset_);
   recovery_.end = end_.load();
   durable_.store(segments_.front()->base());
@@ -329,7 +331,6 @@ void LogCore::writeCheckpoint(uint64_t segmentBase, uint64_t offset, int64_t max
 void LogCore::publish(uint64_t newEnd, uint64_t records) {
   end_.store(newEnd, std::memory_order_release);
   counters_->end = static_cast<double>(newEnd);
-  counters_->appendedRecords += static_cast<double>(records);
   if (config_.flush == FlushPolicy::Async && newEnd >= nextKick_) {
     nextKick_ = newEnd + config_.flushBytes;
     flusher_->kick();
@@ -348,7 +349,7 @@ uint64_t LogCore::append(const uint8_t* payload, uint32_t len, int64_t ts) {
   frame::write(s->data() + writeOffset_, payload, len, ts, crc);
   const uint64_t pos = s->base() + writeOffset_;
   writeOffset_ += bytes;
-  if (ts > s->maxTimestamp.load(std::memory_order_relaxed)) s->maxTimestamp.store(ts, std::memory_order_relaxed);
+  noteTimestamp(ts);
   publish(pos + bytes, 1);
   return pos;
 }
@@ -357,12 +358,14 @@ uint64_t LogCore::appendBatch(const BatchItem* items, size_t count, int64_t ts) 
   std::lock_guard<AppendLock> g(appendMu_);
   uint64_t first = active_->base() + writeOffset_;
   size_t done = 0;
+  noteTimestamp(ts);  // before the first frame: a roll in the middle seals with it
   try {
     for (; done < count; done++) {
       const BatchItem& it = items[done];
       const uint64_t bytes = frame::frameBytes(it.len);
       if (writeOffset_ + bytes + frame::kEndBytes > active_->dataCapacity()) {
         roll();
+        noteTimestamp(ts);
         if (done == 0) first = active_->base();
       }
       frame::write(active_->data() + writeOffset_, it.data, it.len, ts, it.crc);
@@ -372,9 +375,7 @@ uint64_t LogCore::appendBatch(const BatchItem* items, size_t count, int64_t ts) 
     if (done > 0) publish(active_->base() + writeOffset_, done);
     throw;
   }
-  Segment* s = active_;
-  if (count && ts > s->maxTimestamp.load(std::memory_order_relaxed)) s->maxTimestamp.store(ts, std::memory_order_relaxed);
-  publish(s->base() + writeOffset_, count);
+  publish(active_->base() + writeOffset_, count);
   return first;
 }
 
@@ -387,7 +388,9 @@ void LogCore::roll() {
     wantSpare();
     throw;
   }
-  active_->seal(writeOffset_, active_->maxTimestamp.load());
+  const int64_t sealedMaxTs = activeMaxTs_.load(std::memory_order_relaxed);
+  active_->maxTimestamp.store(sealedMaxTs);
+  active_->seal(writeOffset_, sealedMaxTs);
   std::shared_ptr<Segment> next(spare.release());
   std::shared_ptr<Segment> sealed;
   {
@@ -406,6 +409,7 @@ void LogCore::roll() {
   wantSpare();
   active_ = next.get();
   writeOffset_ = 0;
+  activeMaxTs_.store(INT64_MIN, std::memory_order_relaxed);
 }
 
 std::unique_ptr<Segment> LogCore::takeSpare() {
@@ -595,7 +599,10 @@ void LogCore::syncTo(uint64_t want) {
   counters_->durable = static_cast<double>(target);
   if (!work.empty()) {
     const auto& last = work.back().seg;
-    if (target >= last->base()) writeCheckpoint(last->base(), target - last->base(), last->maxTimestamp.load());
+    // A segment not yet sealed keeps its newest timestamp in activeMaxTs_ (an upper bound here).
+    int64_t maxTs = last->maxTimestamp.load();
+    if (maxTs == INT64_MIN) maxTs = activeMaxTs_.load();
+    if (target >= last->base()) writeCheckpoint(last->base(), target - last->base(), maxTs);
   }
 }
 

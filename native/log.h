@@ -57,7 +57,6 @@ struct SharedCounters {
   double end = 0;
   double start = 0;
   double durable = 0;
-  double appendedRecords = 0;
 };
 
 struct ReadSpan {
@@ -128,11 +127,16 @@ class LogCore {
   std::map<uint64_t, uint64_t> damaged_;  // position -> next readable position; set by open()
   std::shared_ptr<SharedCounters> counters_;
 
-  AppendLock appendMu_;
+  // What every append touches, together (written under appendMu_).
+  alignas(64) AppendLock appendMu_;
   Segment* active_ = nullptr;  // owned by segments_
   uint64_t writeOffset_ = 0;   // data offset of the next frame in active_
-  uint64_t nextKick_ = 0;      // async policy: end position that wakes the flusher
   std::atomic<uint64_t> end_{0};
+  std::atomic<int64_t> activeMaxTs_{INT64_MIN};  // newest timestamp in active_ (kept here, not in the segment)
+  uint64_t nextKick_ = 0;      // async policy: end position that wakes the flusher
+  void noteTimestamp(int64_t ts) {
+    if (ts > activeMaxTs_.load(std::memory_order_relaxed)) activeMaxTs_.store(ts, std::memory_order_relaxed);
+  }
 
   std::mutex listMu_;
   std::vector<std::shared_ptr<Segment>> segments_;

@@ -24,7 +24,7 @@ export interface NativeLog {
   segmentCount(): number;
   close(): void;
   readonly recovery: { end: number; truncatedBytes: number; corrupt: Array<{ segment: string; position: number; reason: string; next: number }> };
-  /** [end, start, durable, appendedRecords], written by the log, read without a native call. */
+  /** [end, start, durable], written by the log, read without a native call. */
   readonly counters: Float64Array;
 }
 

@@ -78,3 +78,35 @@ t.test('a reader holding records keeps working while retention deletes segments'
   t.ok(batch.records.every((r, i) => r.payload.equals(payloadFor(i, 100))), 'copied payloads are unaffected');
   t.end();
 });
+
+t.test('a batch that rolls a segment counts toward the age of both segments', (t) => {
+  const dir = tempDir('ret-batch');
+  t.teardown(() => removeDir(dir));
+  const log = CommitLog.open(dir, { segmentBytes: 4096, retention: { maxAgeMs: 1000 } });
+  t.teardown(() => log.close());
+  for (let i = 0; i < 20; i++) log.append(payloadFor(i, 100), 1000);
+  const first = log.appendBatch(Array.from({ length: 40 }, (_, i) => payloadFor(i, 100)), 5000);
+  t.ok(log.segmentCount() >= 2, 'the batch rolled');
+  t.equal(log.applyRetention(5500).deletedSegments, 0, 'the first segment holds records from t=5000: not expired at 5500');
+  t.equal([...log.records(first)].length, 40, 'every batch record still there');
+  t.end();
+});
+
+t.test('segment ages survive a reopen of the active segment (checkpoint and tail scan)', (t) => {
+  const dir = tempDir('ret-active');
+  t.teardown(() => removeDir(dir));
+  let log = CommitLog.open(dir, { segmentBytes: 4096 });
+  for (let i = 0; i < 30; i++) log.append(payloadFor(i, 100), 1000 + i);
+  log.flushSync();
+  for (let i = 30; i < 60; i++) log.append(payloadFor(i, 100), 1000 + i);
+  log.close();
+  log = CommitLog.open(dir, { segmentBytes: 4096, retention: { maxAgeMs: 10 } });
+  t.teardown(() => log.close());
+  for (let i = 60; i < 120; i++) log.append(payloadFor(i, 100), 1000 + i);
+  const segs = log.segmentCount();
+  log.applyRetention(1000 + 120 + 10);
+  const start = log.read(log.startPosition);
+  t.ok(log.segmentCount() < segs, 'old segments went');
+  t.ok(start.timestamp >= 1000 + 60 - 40, `the first kept record (t=${start.timestamp}) is from a segment whose newest record is recent`);
+  t.end();
+});

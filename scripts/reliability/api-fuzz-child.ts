@@ -292,7 +292,7 @@ async function rabbitProperty(): Promise<void> {
     if (ch.closed) return;
     await callAsync(`rabbit channel.${m}`, (...a) => (ch as unknown as Record<string, Fn>)[m]!.apply(ch, a), args);
   }), { numRuns: runs * 2, seed });
-  engine.close();
+  await engine.close();
 }
 
 async function rocketProperty(): Promise<void> {

@@ -61,7 +61,7 @@ async function main(): Promise<void> {
       if (!m) break;
       if (patternIndex(m.content) >= 0) result.intact++;
     }
-    r.close();
+    await r.close();
   } else {
     const b = new Broker({ dataDir: dir!, segmentBytes: 256 * 1024, maxMessageSize: 65536, persistIntervalMs: 0, scheduleIntervalMs: 0 } as never).start();
     b.createTopic('T', 1);

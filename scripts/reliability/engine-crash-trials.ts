@@ -205,7 +205,7 @@ async function verifyRabbit(st: TrialState, lines: string[], s: EngineCrashStats
     st.nextIndex = maxIndex + 1;
     await ch.close();  // unacked gets go back to the queue for the next trial
   } finally {
-    engine.close();
+    await engine.close();
   }
 }
 
@@ -289,6 +289,24 @@ async function verifyRocket(st: TrialState, lines: string[], s: EngineCrashStats
   st.nextIndex = maxIndex + 1;
 }
 
+/** Files under `dir` this process has open (a lock the checker failed to release would show here). */
+function openFilesUnder(dir: string): string[] {
+  const out: string[] = [];
+  try {
+    for (const fd of fs.readdirSync('/proc/self/fd')) {
+      try {
+        const target = fs.readlinkSync(`/proc/self/fd/${fd}`);
+        if (target.startsWith(dir)) out.push(path.relative(dir, target));
+      } catch {
+        // closed meanwhile
+      }
+    }
+  } catch {
+    // no /proc
+  }
+  return out;
+}
+
 const CHILDREN: Record<EngineName, { file: string; verify: Verify }> = {
   kafka: { file: 'kafka-crash-child.ts', verify: verifyKafka },
   rabbitmq: { file: 'rabbitmq-crash-child.ts', verify: verifyRabbit },
@@ -333,7 +351,7 @@ export async function runEngineCrashTrials(o: EngineCrashOptions): Promise<Engin
     if (!ready) s.killedBeforeReady++;
     if (exit.signal !== 'SIGKILL') {
       s.childFailures++;
-      const why = `${o.engine} trial ${t}: child exited ${exit.code ?? exit.signal}: ${out.stderr().slice(0, 600)}`;
+      const why = `${o.engine} trial ${t}: child exited ${exit.code ?? exit.signal}: ${out.stderr().slice(0, 600)}; files of the data dir this (checking) process still holds open: ${JSON.stringify(openFilesUnder(st!.dir))}`;
       problem(s, why);
       if (s.childFailureDetails.length < 20) s.childFailureDetails.push(why);
     }

@@ -37,7 +37,7 @@ async function main(): Promise<void> {
   await ch.bindQueue('perm-q', 'perm-x', 'k');
   ch.publish('perm-x', 'k', Buffer.from('m'), { persistent: true });
   await ch.waitForConfirms();
-  r.close();
+  await r.close();
   const b = new Broker({ dataDir: path.join(dir!, 'rocketmq'), segmentBytes: 1024 * 1024, maxMessageSize: 65536, persistIntervalMs: 0, scheduleIntervalMs: 0 } as never).start();
   b.createTopic('PermTopic', 2);
   b.sendMessage({ topic: 'PermTopic', queueId: 0, messages: [{ topic: 'PermTopic', body: 'b', keys: 'k1' }] });

@@ -13,7 +13,11 @@
  *    viewMessage) throws TypeError from String(name) while building the error message.
  *  - RabbitMQ channel.prefetch(detached Uint8Array, ...) throws TypeError ("Cannot perform
  *    %TypedArray%.prototype.join on a detached ArrayBuffer") while formatting its error.
- *  - RocketMQ Broker.lockBatchMQ(group) without queues throws TypeError "queues is not iterable".
+ *  - RocketMQ Broker.lockBatchMQ(group) without queues throws TypeError "queues is not iterable";
+ *    Broker.consumerSendMessageBack(undefined) throws TypeError reading 'group' of undefined.
+ *  - Root of the detached-array cases: core/errors.ts Errors.badName (and the engines' own name
+ *    errors) call String(name), which throws on a detached typed array; checking `typeof name`
+ *    before formatting would make them ERR_BAD_NAME.
  */
 import t from 'tap';
 import * as path from 'node:path';

@@ -11,9 +11,10 @@
  *    rebuilding the index from the partition log (a deleted or empty index is rebuilt).
  *  - RocketMQ: the same for ConsumeQueue files: Broker.start fails with ERR_CORRUPT ("too short to
  *    have a header" / "claims more entries than it holds") instead of rebuilding from the CommitLog.
- *  - RabbitMQ: an acks.idx that is empty, cut short or cut to half makes RabbitEngine.open fail with
- *    ERR_LOCKED "index file .../acks.idx is already open": the queue store opens its ack index a
- *    second time in the same process while the first handle is still open.
+ *  - RabbitMQ: an acks.idx cut shorter than its header or cut to half makes RabbitEngine.open fail
+ *    with ERR_CORRUPT. Acks are not in the message log, so the index cannot be rebuilt exactly, but
+ *    the store could fall back to "every logged message ready" (at-least-once) as it does for a
+ *    deleted or empty index, instead of refusing to open.
  */
 import t, { type Test } from 'tap';
 import * as fs from 'node:fs';
@@ -137,12 +138,12 @@ for (const mode of MODES) {
       if (m) ch.ack(m);
     }
     await engine.flush();
-    engine.close();
+    await engine.close();
     const idx = filesNamed(dir, (n) => n === 'acks.idx');
     t.equal(idx.length, 1, 'one ack index');
     damage(idx[0]!, mode);
     const opened = openOrTyped(() => RabbitEngine.open(dir, { durability: 'sync' }));
-    t.type(opened, RabbitEngine, `the engine reopens (got ${typeof opened === 'string' ? opened : 'an engine'})`, mode !== 'deleted' ? { todo: 'RabbitMQ queue store: ERR_LOCKED on its own acks.idx after it was emptied or cut (see top of file)' } : {});
+    t.type(opened, RabbitEngine, `the engine reopens (got ${typeof opened === 'string' ? opened : 'an engine'})`, mode === 'short' || mode === 'half' ? { todo: 'RabbitMQ queue store refuses (ERR_CORRUPT) an ack index cut short (see top of file)' } : {});
     if (typeof opened === 'string') return;
     engine = opened;
     t.teardown(() => engine.close());

@@ -81,7 +81,7 @@ t.test('hostile names through every engine API stay inside the data directory', 
   await rabbit.flush();
   broker.persist();
   broker.shutdown();
-  rabbit.close();
+  await rabbit.close();
   kafka.flushSync();
   kafka.close();
 

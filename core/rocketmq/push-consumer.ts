@@ -315,6 +315,11 @@ export class PushConsumer {
       } catch {
         if (pq.dropped || !this.running) return;
         await sleep(100); // broker unavailable: the next rebalance moves on if it is gone
+        try {
+          pq.broker = this.client.cachedBroker(pq.mq) ?? pq.broker; // a restarted broker is a new endpoint
+        } catch {
+          // still down: keep trying
+        }
         continue;
       }
       if (pq.dropped || !this.running) return;

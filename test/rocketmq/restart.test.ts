@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import t from 'tap';
-import { Message, Producer, PullConsumer, type MessageQueue } from '../../core/rocketmq';
-import { openCluster } from './helpers';
+import { Message, Producer, PullConsumer, PushConsumer, type MessageQueue } from '../../core/rocketmq';
+import { openCluster, waitFor } from './helpers';
 
 async function fill(ctx: ReturnType<typeof openCluster>, n: number, from = 0) {
   const p = new Producer({ group: 'pg', transport: ctx.cluster.transport });
@@ -112,4 +112,26 @@ t.test('dispatch lag stays bounded under a burst', async (t) => {
   b.dispatchNow();
   t.equal(b.stats().dispatchLagBytes, 0);
   t.equal(b.getMaxOffset('T', 0) + b.getMaxOffset('T', 1) + b.getMaxOffset('T', 2) + b.getMaxOffset('T', 3), 200 * 64);
+});
+
+t.test('a push consumer keeps consuming across a broker restart', async (t) => {
+  const ctx = openCluster(t);
+  ctx.cluster.createTopic('T', 2);
+  const p = new Producer({ group: 'pg', transport: ctx.cluster.transport });
+  await p.start();
+  const got: string[] = [];
+  const c = new PushConsumer({ group: 'live', transport: ctx.cluster.transport, consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET', pollTimeoutMs: 100, rebalanceIntervalMs: 100 });
+  c.subscribe('T', '*');
+  c.registerMessageListener((msgs) => {
+    for (const m of msgs) got.push(m.body.toString());
+    return 'CONSUME_SUCCESS';
+  });
+  t.teardown(() => c.shutdown());
+  await c.start();
+  await p.send(new Message('T', 'before'));
+  await waitFor(() => got.length === 1);
+  ctx.cluster.restartBroker();
+  await p.send(new Message('T', 'after'));
+  await waitFor(() => got.includes('after'), 8000, 'delivery after the restart');
+  t.same(got, ['before', 'after'], 'nothing lost, nothing repeated');
 });

@@ -34,6 +34,18 @@ export function engineDriver(workload: Workload): DriverSpec {
   return { module, options: { segmentBytes } };
 }
 
+/**
+ * What the machine could give one run: CPU speed (the calibration index) × the CPU share its
+ * worker threads got, capped at one core. Below one core the run was short of CPU by that
+ * factor (the neighbours had it); above one, more CPU time means threads running in parallel
+ * or polling, not more capacity, and counting it made quiet-machine runs noisier (measured:
+ * docs/bench.md, "Regression gate").
+ */
+export function runCalibration(index: number, run: { cpuSec: number | undefined; wallSec: number }): number {
+  if (run.cpuSec === undefined || !(run.cpuSec > 0) || !(run.wallSec > 0)) return index;
+  return index * Math.min(1, run.cpuSec / run.wallSec);
+}
+
 export interface WorkloadBenchOptions {
   runs: number;
   durationSec?: number;
@@ -82,8 +94,7 @@ export async function benchWorkload(workload: Workload, options: WorkloadBenchOp
       if (!(r.e2eRate > 0)) break;
     }
     runs.push(r);
-    // What the machine could give this run: CPU speed (the index) × the CPU share the workers got.
-    calibration.push(r.cpuSec !== undefined && r.wallSec > 0 && r.cpuSec > 0 ? cal.index * (r.cpuSec / r.wallSec) : cal.index);
+    calibration.push(runCalibration(cal.index, r));
   }
   } finally {
     await pool.destroy();

@@ -14,10 +14,15 @@ import { loadWorkload } from '../drivers/workload-loader';
 import { runWorkload } from '../drivers/run-workload';
 import { machineInfo } from '../report/machine';
 import { calibrate } from './calibration';
+import { runCalibration } from '../drivers/workload-bench';
 
 export interface SampleSet {
   samples: number[];
+  /** runCalibration(index, run): what the gate divides by. */
   calibration: number[];
+  /** The parts: calibration index and the workers' CPU share (CPU s ÷ wall s) of each run. */
+  index?: number[];
+  cpuShare?: number[];
 }
 
 export interface CollectedSamples {
@@ -50,7 +55,9 @@ async function collect(runs: number, durationSec: number, slowdown: number): Pro
       const cal = calibrate();
       const r = await runWorkload({ module: 'bench/drivers/noop-engine.ts', options }, workload, { durationSec, warmupSec: durationSec / 4 });
       set.samples.push(r.e2eRate);
-      set.calibration.push(r.cpuSec && r.wallSec > 0 ? cal.index * (r.cpuSec / r.wallSec) : cal.index);
+      set.calibration.push(runCalibration(cal.index, r));
+      (set.index ??= []).push(cal.index);
+      (set.cpuShare ??= []).push(r.cpuSec !== undefined ? r.cpuSec / r.wallSec : Number.NaN);
     }
     process.stderr.write(`run ${i + 1}/${runs}: unchanged ${(out.unchanged.samples[i]! / 1e6).toFixed(1)} M/s, slowed ${(out.slowed.samples[i]! / 1e6).toFixed(1)} M/s\n`);
   }

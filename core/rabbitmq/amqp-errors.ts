@@ -1,4 +1,5 @@
 import { MqlabError } from '../errors';
+import { describeValue } from './describe-value';
 
 /**
  * AMQP 0-9-1 reply codes, by the reply text RabbitMQ sends. Errors raised by the engine carry
@@ -43,5 +44,10 @@ export const AmqpErrors = {
 function show(v: unknown): string {
   if (v === undefined) return 'none';
   if (typeof v === 'string') return `'${v}'`;
-  return JSON.stringify(v) ?? String(v);
+  if (v === null || typeof v !== 'object' || ArrayBuffer.isView(v)) return describeValue(v);
+  try {
+    return JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? `${x}n` : x)).slice(0, 200);
+  } catch {
+    return describeValue(v);
+  }
 }

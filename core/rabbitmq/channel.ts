@@ -255,6 +255,7 @@ export class Channel extends EventEmitter implements DeliveryHolder {
   /** Stops a consumer. Its unacked deliveries stay with the channel until settled or closed. */
   async cancel(consumerTag: string): Promise<{ consumerTag: string }> {
     this.checkOpen();
+    checkShortString('consumerTag', consumerTag);
     this.cancelConsumer(consumerTag);
     return { consumerTag };
   }
@@ -305,7 +306,7 @@ export class Channel extends EventEmitter implements DeliveryHolder {
   async prefetch(count: number, global = false): Promise<Record<string, never>> {
     this.checkOpen();
     checkNonNegativeInteger('prefetch count', count, 65535);
-    if (global) {
+    if (checkBoolean('global', global, false)) {
       this.globalPrefetch = count;
       this.wakeConsumers();
     } else this.consumerPrefetch = count;
@@ -315,7 +316,7 @@ export class Channel extends EventEmitter implements DeliveryHolder {
   // ---- settling -----------------------------------------------------------------------------
 
   ack(message: DeliveryRef, allUpTo = false): void {
-    this.settle(tagOf(message), allUpTo, Settle.Ack);
+    this.settle(tagOf(message), checkBoolean('allUpTo', allUpTo, false), Settle.Ack);
   }
 
   ackAll(): void {
@@ -323,15 +324,15 @@ export class Channel extends EventEmitter implements DeliveryHolder {
   }
 
   nack(message: DeliveryRef, allUpTo = false, requeue = true): void {
-    this.settle(tagOf(message), allUpTo, requeue ? Settle.Requeue : Settle.Reject);
+    this.settle(tagOf(message), checkBoolean('allUpTo', allUpTo, false), checkBoolean('requeue', requeue, true) ? Settle.Requeue : Settle.Reject);
   }
 
   nackAll(requeue = true): void {
-    this.settle(0, true, requeue ? Settle.Requeue : Settle.Reject);
+    this.settle(0, true, checkBoolean('requeue', requeue, true) ? Settle.Requeue : Settle.Reject);
   }
 
   reject(message: DeliveryRef, requeue = true): void {
-    this.settle(tagOf(message), false, requeue ? Settle.Requeue : Settle.Reject);
+    this.settle(tagOf(message), false, checkBoolean('requeue', requeue, true) ? Settle.Requeue : Settle.Reject);
   }
 
   /** basic.recover: every unacked delivery of this channel goes back to its queue. */

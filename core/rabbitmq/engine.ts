@@ -24,7 +24,8 @@ import type {
   FieldTable,
   PublishOptions,
 } from './types';
-import { checkBoolean, checkEntityName, checkFieldTable, checkShortString } from './validate';
+import { describeValue } from './describe-value';
+import { checkBoolean, checkContent, checkEntityName, checkFieldTable, checkOptions, checkShortString } from './validate';
 
 // Hot-path bindings: under tsx (esbuild) each use of an imported name is a getter call, so the
 // names used per message are bound once here (tsc output is unaffected).
@@ -106,7 +107,10 @@ export class RabbitEngine implements QueueHost {
    * are kept there (through the storage core) and recovered on the next open; without it the
    * engine is memory-only and never touches the disk.
    */
-  static open(dataDir?: string | null, options: EngineOptions = {}): RabbitEngine {
+  static open(dataDir?: string | null, engineOptions?: EngineOptions): RabbitEngine {
+    if (engineOptions !== undefined && (engineOptions === null || typeof engineOptions !== 'object')) throw Errors.invalidArg('options', 'an object');
+    const options = engineOptions ?? {};
+    if (options.copyContent !== undefined && typeof options.copyContent !== 'boolean') throw Errors.invalidArg('options.copyContent', 'a boolean');
     if (options.clock !== undefined && typeof options.clock !== 'function') throw Errors.invalidArg('options.clock', 'a function returning ms since epoch');
     if (options.durability !== undefined && !['none', 'async', 'sync'].includes(options.durability)) {
       throw Errors.invalidArg('options.durability', "'none', 'async' or 'sync'");
@@ -177,10 +181,11 @@ export class RabbitEngine implements QueueHost {
 
   // ---- declarations -------------------------------------------------------------------------
 
-  declareExchange(name: string, type: ExchangeType, options: AssertExchangeOptions = {}): { exchange: string } {
+  declareExchange(name: string, type: ExchangeType, exchangeOptions?: AssertExchangeOptions): { exchange: string } {
     this.checkOpen();
     checkEntityName('exchange', name);
-    if (!EXCHANGE_TYPES.includes(type)) throw amqpError('COMMAND_INVALID', `invalid exchange type '${String(type)}'`, { exchange: name });
+    const options = checkOptions('exchange options', exchangeOptions);
+    if (!EXCHANGE_TYPES.includes(type)) throw amqpError('COMMAND_INVALID', `invalid exchange type ${describeValue(type)}`, { exchange: name });
     if (name === '') throw amqpError('ACCESS_REFUSED', "operation not permitted on the default exchange", { exchange: name });
     const durable = checkBoolean('durable', options.durable, true);
     const autoDelete = checkBoolean('autoDelete', options.autoDelete, false);
@@ -216,15 +221,17 @@ export class RabbitEngine implements QueueHost {
     return ex;
   }
 
-  deleteExchange(name: string, options: { ifUnused?: boolean } = {}): void {
+  deleteExchange(name: string, deleteOptions?: { ifUnused?: boolean }): void {
     this.checkOpen();
     checkEntityName('exchange', name);
+    const options = checkOptions('delete options', deleteOptions);
+    const ifUnused = checkBoolean('ifUnused', options.ifUnused, false);
     if (name === '' || PREDECLARED.some(([n]) => n === name)) {
       throw amqpError('ACCESS_REFUSED', `operation not permitted on the ${name === '' ? 'default' : 'predeclared'} exchange '${name}'`, { exchange: name });
     }
     const ex = this.exchanges.get(name);
     if (!ex) return;
-    if (options.ifUnused && ex.bindings.length > 0) throw amqpError('PRECONDITION_FAILED', `exchange '${name}' in vhost '/' in use`, { exchange: name });
+    if (ifUnused && ex.bindings.length > 0) throw amqpError('PRECONDITION_FAILED', `exchange '${name}' in vhost '/' in use`, { exchange: name });
     this.removeExchange(ex);
   }
 
@@ -233,9 +240,10 @@ export class RabbitEngine implements QueueHost {
     if (ex.durable) this.storage?.definitions.deleteExchange(ex.name);
   }
 
-  declareQueue(owner: Connection, name: string, options: AssertQueueOptions = {}): AssertQueueReply {
+  declareQueue(owner: Connection, name: string, queueOptions?: AssertQueueOptions): AssertQueueReply {
     this.checkOpen();
     checkEntityName('queue', name);
+    const options = checkOptions('queue options', queueOptions);
     const durable = checkBoolean('durable', options.durable, true);
     const exclusive = checkBoolean('exclusive', options.exclusive, false);
     const autoDelete = checkBoolean('autoDelete', options.autoDelete, false);
@@ -288,14 +296,17 @@ export class RabbitEngine implements QueueHost {
     }
   }
 
-  deleteQueue(owner: Connection, name: string, options: DeleteQueueOptions = {}): { messageCount: number } {
+  deleteQueue(owner: Connection, name: string, deleteOptions?: DeleteQueueOptions): { messageCount: number } {
     this.checkOpen();
     checkEntityName('queue', name);
+    const options = checkOptions('delete options', deleteOptions);
+    const ifUnused = checkBoolean('ifUnused', options.ifUnused, false);
+    const ifEmpty = checkBoolean('ifEmpty', options.ifEmpty, false);
     const q = this.queues.get(name);
     if (!q) return { messageCount: 0 };
     this.checkExclusiveAccess(q, owner);
-    if (options.ifUnused && q.consumerCount > 0) throw amqpError('PRECONDITION_FAILED', `queue '${name}' in vhost '/' in use`, { queue: name });
-    if (options.ifEmpty && q.readyCount > 0) throw amqpError('PRECONDITION_FAILED', `queue '${name}' in vhost '/' is not empty`, { queue: name });
+    if (ifUnused && q.consumerCount > 0) throw amqpError('PRECONDITION_FAILED', `queue '${name}' in vhost '/' in use`, { queue: name });
+    if (ifEmpty && q.readyCount > 0) throw amqpError('PRECONDITION_FAILED', `queue '${name}' in vhost '/' is not empty`, { queue: name });
     return { messageCount: this.removeQueue(q) };
   }
 
@@ -349,6 +360,7 @@ export class RabbitEngine implements QueueHost {
   unbindQueue(owner: Connection, queueName: string, exchangeName: string, routingKey: string, args?: FieldTable): void {
     this.checkOpen();
     checkShortString('routing key', routingKey);
+    if (args !== undefined) checkFieldTable('arguments', args);
     const q = this.queueFor(owner, queueName);
     if (exchangeName === '') throw amqpError('ACCESS_REFUSED', "operation not permitted on the default exchange", { exchange: '' });
     const ex = this.checkExchange(exchangeName);
@@ -365,6 +377,8 @@ export class RabbitEngine implements QueueHost {
 
   /** Routes and enqueues one message; the channel turns the outcome into confirms and returns. */
   publish(exchangeName: string, routingKey: string, content: Uint8Array, options: PublishOptions | undefined): PublishOutcome {
+    if (this.closed) throw Errors.closed('RabbitEngine');
+    if (options !== undefined && (options === null || typeof options !== 'object')) checkOptions('publish options', options);
     let ex: Exchange | undefined;
     if (exchangeName !== '') {
       ex = this.exchanges.get(exchangeName);
@@ -375,7 +389,7 @@ export class RabbitEngine implements QueueHost {
       if (ex.internal) throw amqpError('ACCESS_REFUSED', `cannot publish to internal exchange '${exchangeName}' in vhost '/'`, { exchange: exchangeName });
     }
     if (typeof routingKey !== 'string' || routingKey.length > 85) checkShortString('routing key', routingKey);
-    if (!(content instanceof Uint8Array)) throw AmqpErrors.invalidArg('content', 'must be a Buffer or Uint8Array', { argument: 'content' });
+    if (!(content instanceof Uint8Array) || content.byteLength === 0) checkContent(content);
     const props = options === undefined ? NO_PROPERTIES : propertiesFrom(options);
     const body = this.copyContent ? copyOf(content) : Buffer.isBuffer(content) ? content : Buffer.from(content.buffer, content.byteOffset, content.byteLength);
     const message = new Stored(exchangeName, routingKey, body, props, props.deliveryMode === 2, ttlFrom(props));

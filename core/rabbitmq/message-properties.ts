@@ -1,5 +1,6 @@
 import { AmqpErrors } from './amqp-errors';
 import type { MessageProperties, PublishOptions } from './types';
+import { describeValue } from './describe-value';
 import { checkFieldTable, checkShortString } from './validate';
 
 /** Properties of a message published without options (shared, never mutated). */
@@ -59,7 +60,7 @@ export function buildProperties(options: PublishOptions): MessageProperties {
 export function parseExpiration(v: unknown): number {
   const n = typeof v === 'string' && /^\d{1,10}$/.test(v) ? Number(v) : v;
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 2 ** 32 - 1) {
-    throw AmqpErrors.invalidArg('property expiration', `must be a non-negative integer of milliseconds, got ${JSON.stringify(v)}`, { argument: 'expiration' });
+    throw AmqpErrors.invalidArg('property expiration', `must be a non-negative integer of milliseconds, got ${describeValue(v)}`, { argument: 'expiration' });
   }
   return n;
 }

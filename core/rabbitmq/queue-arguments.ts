@@ -1,6 +1,7 @@
 import { AmqpErrors } from './amqp-errors';
 import { canonical } from './canonical';
 import type { AssertQueueOptions, FieldTable } from './types';
+import { describeValue } from './describe-value';
 import { checkFieldTable } from './validate';
 
 /**
@@ -39,7 +40,7 @@ export function parseQueueArguments(queue: string, args: FieldTable): QueueArgum
     if (v === undefined) return undefined;
     const n = typeof v === 'bigint' ? Number(v) : v;
     if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 2 ** 32 - 1) {
-      throw AmqpErrors.invalidArg(`arg '${key}'`, `expected a non-negative integer for queue '${queue}', got ${String(v)}`, { queue, argument: key });
+      throw AmqpErrors.invalidArg(`arg '${key}'`, `expected a non-negative integer for queue '${queue}', got ${describeValue(v)}`, { queue, argument: key });
     }
     return n;
   };

@@ -3,6 +3,9 @@ import type { MessagePort } from 'node:worker_threads';
 import { MqlabError } from '../errors';
 import { connectRpc, type Remote, type RpcClientControls } from '../threads';
 import type { BatchOp, BatchReply, PackedDelivery, RemoteEngineHost, WireDelivery } from './remote-host';
+import { AmqpErrors } from './amqp-errors';
+import { buildProperties } from './message-properties';
+import { checkBoolean, checkContent, checkNonNegativeInteger, checkOptions, checkShortString } from './validate';
 import type { AssertExchangeOptions, AssertQueueOptions, AssertQueueReply, ConsumeMessage, ConsumeOptions, DeleteQueueOptions, ExchangeType, FieldTable, GetMessage, PublishOptions, ReturnMessage } from './types';
 
 type Host = Remote<RemoteEngineHost> & { $rpc: RpcClientControls };
@@ -99,6 +102,9 @@ export class RemoteChannel extends EventEmitter {
   assertExchange(name: string, type: ExchangeType, options?: AssertExchangeOptions): Promise<{ exchange: string }> {
     return this.op('assertExchange', [name, type, options]) as Promise<{ exchange: string }>;
   }
+  checkExchange(name: string): Promise<Record<string, never>> {
+    return this.op('checkExchange', [name]) as Promise<Record<string, never>>;
+  }
   assertQueue(name = '', options?: AssertQueueOptions): Promise<AssertQueueReply> {
     return this.op('assertQueue', [name, options]) as Promise<AssertQueueReply>;
   }
@@ -137,7 +143,8 @@ export class RemoteChannel extends EventEmitter {
     return m === false ? false : withBuffer(m);
   }
 
-  async consume(queue: string, onMessage: (m: ConsumeMessage | null) => void, options: ConsumeOptions = {}): Promise<{ consumerTag: string }> {
+  async consume(queue: string, onMessage: (m: ConsumeMessage | null) => void, consumeOptions?: ConsumeOptions): Promise<{ consumerTag: string }> {
+    const options = checkConsume(onMessage, consumeOptions);
     // The tag is chosen here so deliveries arriving before the reply already have a home.
     const consumerTag = options.consumerTag ?? `amq.ctag-remote-${process.pid}-${this.id}-${++this.tagSeq}-${Math.random().toString(36).slice(2)}`;
     this.consumers.set(consumerTag, onMessage);
@@ -154,7 +161,8 @@ export class RemoteChannel extends EventEmitter {
    * turn, same-size messages), with the first and last delivery tags (consecutive on a channel
    * with one consumer). For benchmarks: no per-message objects cross the thread boundary.
    */
-  async consumePacked(queue: string, onDeliveries: (d: PackedDelivery) => void, options: ConsumeOptions = {}): Promise<{ consumerTag: string }> {
+  async consumePacked(queue: string, onDeliveries: (d: PackedDelivery) => void, consumeOptions?: ConsumeOptions): Promise<{ consumerTag: string }> {
+    const options = checkConsume(onDeliveries, consumeOptions);
     const consumerTag = options.consumerTag ?? `amq.ctag-remote-${process.pid}-${this.id}-${++this.tagSeq}-${Math.random().toString(36).slice(2)}`;
     this.packedConsumers.set(consumerTag, onDeliveries);
     try {
@@ -168,6 +176,11 @@ export class RemoteChannel extends EventEmitter {
   /** `count` messages of `size` bytes back to back in `data`; the callback runs once for all. */
   publishPacked(exchange: string, routingKey: string, data: Uint8Array, count: number, size: number, options?: PublishOptions, cb?: (err: Error | null) => void): boolean {
     if (this.stopped) throw new MqlabError('CHANNEL_ERROR', `CHANNEL_ERROR - remote channel ${this.id} is closed`, { replyCode: 504 });
+    checkContent(data);
+    checkNonNegativeInteger('count', count);
+    checkNonNegativeInteger('size', size);
+    if (count * size > data.byteLength) throw AmqpErrors.invalidArg('data', `holds ${data.byteLength} bytes, fewer than count × size`, { argument: 'data' });
+    options = wireOptions(exchange, routingKey, options, cb);
     const seq = ++this.seq;
     if (cb) this.callbacks.set(seq, cb);
     this.push(options === undefined ? { k: 'pubs', seq, exchange, routingKey, data, count, size } : { k: 'pubs', seq, exchange, routingKey, data, count, size, options });
@@ -177,6 +190,8 @@ export class RemoteChannel extends EventEmitter {
   /** Buffered; the callback (confirm channels) runs when the engine confirms. */
   publish(exchange: string, routingKey: string, content: Uint8Array, options?: PublishOptions, cb?: (err: Error | null) => void): boolean {
     if (this.stopped) throw new MqlabError('CHANNEL_ERROR', `CHANNEL_ERROR - remote channel ${this.id} is closed`, { replyCode: 504 });
+    if (!(content instanceof Uint8Array) || content.byteLength === 0) checkContent(content);
+    if (options !== undefined || cb !== undefined || typeof exchange !== 'string' || typeof routingKey !== 'string') options = wireOptions(exchange, routingKey, options, cb);
     const seq = ++this.seq;
     if (cb) this.callbacks.set(seq, cb);
     this.push(options === undefined ? { k: 'pub', seq, exchange, routingKey, content } : { k: 'pub', seq, exchange, routingKey, content, options });
@@ -186,13 +201,19 @@ export class RemoteChannel extends EventEmitter {
     return this.publish('', queue, content, options, cb);
   }
   ack(message: number | { fields: { deliveryTag: number } }, allUpTo = false): void {
-    this.push({ k: 'ack', tag: tagOf(message), multiple: allUpTo });
+    this.push({ k: 'ack', tag: tagOf(message), multiple: checkBoolean('allUpTo', allUpTo, false) });
   }
   nack(message: number | { fields: { deliveryTag: number } }, allUpTo = false, requeue = true): void {
-    this.push({ k: 'nack', tag: tagOf(message), multiple: allUpTo, requeue });
+    this.push({ k: 'nack', tag: tagOf(message), multiple: checkBoolean('allUpTo', allUpTo, false), requeue: checkBoolean('requeue', requeue, true) });
+  }
+  ackAll(): void {
+    this.push({ k: 'ack', tag: 0, multiple: true });
+  }
+  nackAll(requeue = true): void {
+    this.push({ k: 'nack', tag: 0, multiple: true, requeue: checkBoolean('requeue', requeue, true) });
   }
   reject(message: number | { fields: { deliveryTag: number } }, requeue = true): void {
-    this.push({ k: 'nack', tag: tagOf(message), multiple: false, requeue });
+    this.push({ k: 'nack', tag: tagOf(message), multiple: false, requeue: checkBoolean('requeue', requeue, true) });
   }
 
   /** Resolves when everything sent so far was processed; rejects with the first error among them. */
@@ -280,7 +301,39 @@ export class RemoteChannel extends EventEmitter {
 }
 
 function tagOf(m: number | { fields: { deliveryTag: number } }): number {
-  return typeof m === 'number' ? m : m.fields.deliveryTag;
+  const tag = typeof m === 'number' ? m : (m as { fields?: { deliveryTag?: unknown } } | null)?.fields?.deliveryTag;
+  if (typeof tag !== 'number' || !Number.isInteger(tag) || tag < 0) throw AmqpErrors.invalidArg('message', 'must be a delivered message or a delivery tag', { argument: 'message' });
+  return tag;
+}
+
+/** Publish options the engine acts on; anything else is left behind (it might not cross the thread boundary). */
+const WIRE_OPTION_KEYS = ['contentType', 'contentEncoding', 'headers', 'deliveryMode', 'priority', 'correlationId', 'replyTo', 'expiration', 'messageId', 'timestamp', 'type', 'userId', 'appId', 'persistent', 'mandatory', 'CC', 'BCC'] as const;
+
+/**
+ * Checks a publish on the client's side, so a bad one throws here (as on a local channel) and
+ * never joins a batch, where a value that cannot be cloned would fail its neighbours too.
+ */
+function wireOptions(exchange: unknown, routingKey: unknown, options: PublishOptions | undefined, cb: unknown): PublishOptions | undefined {
+  checkShortString('exchange name', exchange);
+  checkShortString('routing key', routingKey);
+  if (cb !== undefined && typeof cb !== 'function') throw AmqpErrors.invalidArg('confirm callback', 'must be a function', { argument: 'callback' });
+  if (options === undefined) return undefined;
+  const o = checkOptions('publish options', options);
+  buildProperties(o);
+  checkBoolean('mandatory', o.mandatory, false);
+  checkBoolean('persistent', o.persistent, false);
+  const wire: Record<string, unknown> = {};
+  for (const k of WIRE_OPTION_KEYS) if (o[k] !== undefined) wire[k] = o[k];
+  return wire as PublishOptions;
+}
+
+function checkConsume(onMessage: unknown, consumeOptions: ConsumeOptions | undefined): ConsumeOptions {
+  if (typeof onMessage !== 'function') throw AmqpErrors.invalidArg('onMessage', 'must be a function', { argument: 'onMessage' });
+  const options = checkOptions('consume options', consumeOptions);
+  if (options.consumerTag !== undefined) checkShortString('consumerTag', options.consumerTag);
+  checkBoolean('noAck', options.noAck, false);
+  checkBoolean('exclusive', options.exclusive, false);
+  return options;
 }
 
 /** Structured clone turns Buffers into Uint8Arrays; give consumers Buffers back. */

@@ -1,4 +1,5 @@
 import { AmqpErrors } from './amqp-errors';
+import { describeValue, isDetached } from './describe-value';
 import type { FieldTable } from './types';
 
 /**
@@ -51,7 +52,11 @@ function checkFieldValue(what: string, v: unknown, depth: number): void {
     case 'undefined':
       return;
     case 'object':
-      if (v === null || v instanceof Date || v instanceof Uint8Array) return;
+      if (v === null || v instanceof Date) return;
+      if (v instanceof Uint8Array) {
+        if (v.byteLength === 0 && isDetached(v)) throw AmqpErrors.invalidArg(what, 'a detached byte array cannot be sent', { argument: what });
+        return;
+      }
       if (Array.isArray(v)) {
         for (let i = 0; i < v.length; i++) checkFieldValue(`${what}[${i}]`, v[i], depth + 1);
         return;
@@ -70,7 +75,7 @@ function isPlainObject(v: object): boolean {
 
 export function checkNonNegativeInteger(what: string, v: unknown, max = 2 ** 32 - 1): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > max) {
-    throw AmqpErrors.invalidArg(what, `must be an integer in [0, ${max}], got ${String(v)}`, { argument: what });
+    throw AmqpErrors.invalidArg(what, `must be an integer in [0, ${max}], got ${describeValue(v)}`, { argument: what });
   }
   return v;
 }
@@ -83,13 +88,16 @@ export function checkBoolean(what: string, v: unknown, fallback: boolean): boole
 
 /** Message content: a Buffer or any byte array (copied or wrapped by the caller). */
 export function checkContent(v: unknown): Uint8Array {
-  if (v instanceof Uint8Array) return v;
-  throw AmqpErrors.invalidArg('content', `must be a Buffer or Uint8Array, got ${v === null ? 'null' : typeof v}`, { argument: 'content' });
+  if (v instanceof Uint8Array) {
+    if (v.byteLength === 0 && isDetached(v)) throw AmqpErrors.invalidArg('content', 'its ArrayBuffer is detached (transferred away)', { argument: 'content' });
+    return v;
+  }
+  throw AmqpErrors.invalidArg('content', `must be a Buffer or Uint8Array, got ${describeValue(v)}`, { argument: 'content' });
 }
 
 /** An options argument: undefined becomes {}, anything but a plain object is refused. */
 export function checkOptions<T extends object>(what: string, v: T | undefined | null): T {
   if (v === undefined) return {} as T;
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw AmqpErrors.invalidArg(what, 'must be an object', { argument: what });
+  if (v === null || typeof v !== 'object' || Array.isArray(v) || ArrayBuffer.isView(v)) throw AmqpErrors.invalidArg(what, `must be an object, got ${describeValue(v)}`, { argument: what });
   return v;
 }

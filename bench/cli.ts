@@ -417,6 +417,7 @@ export async function main(argv: string[]): Promise<number> {
     controller.abort();
   };
   process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
   const progress = createProgress(!args.plain && isInteractive());
   const state: RunState = { results: [], series: {}, notAvailable: [], calibration: { index: [], cpu: [], memcpy: [] } };
   const started = Date.now();
@@ -429,6 +430,7 @@ export async function main(argv: string[]): Promise<number> {
     takeCalibration(state);
   } finally {
     process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
   }
 
   const partial = controller.signal.aborted;

@@ -15,6 +15,7 @@ export type AnomalyName =
   | 'redelivery-past-limit'
   | 'broadcast-member-missed'
   | 'cluster-double-delivery'
+  | 'rebalance-duplicate'
   | 'tag-filter-leak'
   | 'unroutable-delivered'
   | 'misrouted';
@@ -30,6 +31,7 @@ export const ANOMALY_NAMES: readonly AnomalyName[] = [
   'redelivery-past-limit',
   'broadcast-member-missed',
   'cluster-double-delivery',
+  'rebalance-duplicate',
   'tag-filter-leak',
   'unroutable-delivered',
   'misrouted',
@@ -47,6 +49,7 @@ export const ANOMALY_DESCRIPTIONS: Readonly<Record<AnomalyName, string>> = {
   'redelivery-past-limit': 'a message delivered more times than the target allows (delivery limit, max reconsume times)',
   'broadcast-member-missed': 'a member of a broadcast group never received a message sent while it was subscribed',
   'cluster-double-delivery': 'two members of one cluster group both received a message with no failure, nack or rebalance between',
+  'rebalance-duplicate': 'a message settled by one member of a cluster group was delivered again within the group after a member joined or left between the two deliveries (a new owner resumes from the last persisted offset: at-least-once)',
   'tag-filter-leak': "a consumer received a message whose tag does not match its subscription's tag filter",
   'unroutable-delivered': 'a message that no binding routes (or that the broker returned) was delivered',
   misrouted: 'a message was delivered to a target it was not routed to',

@@ -36,6 +36,8 @@ export interface SendInfo {
   offset: number | undefined;
   returned: boolean;
   nacked: boolean;
+  /** Completed ok and acknowledged by the broker (not merely written to a socket). */
+  confirmed: boolean;
 }
 
 export interface DeliveryInfo {
@@ -91,6 +93,8 @@ export interface Indexes {
   targets: Map<string, TargetInfo>;
   /** target -> sorted op indexes of events that may legitimately cause redelivery (joins, crashes, closes, seeks, restarts). */
   disruptions: Map<string, number[]>;
+  /** target -> sorted op indexes of membership changes of its group (joins, crashes, closes). */
+  memberships: Map<string, number[]>;
   /** global broker restarts. */
   restarts: number[];
   /** (consumer, id) -> settles in order. */
@@ -143,6 +147,7 @@ export function buildIndexes(ops: readonly Op[]): Indexes {
     filters: new Map2(),
     targets: new Map(),
     disruptions: new Map(),
+    memberships: new Map(),
     restarts: [],
     settles: new Map2(),
     commits: new Map2(),
@@ -156,8 +161,12 @@ export function buildIndexes(ops: readonly Op[]): Indexes {
   const pendingSends = new Map<string, SendInfo[][]>();
   const groupTargets = new Map<string, Set<string>>();
   const disrupt = (target: string, index: number) => pushTo(idx.disruptions, target, index);
+  // Joins and exits change a group's membership: a rebalance as well as a disruption.
   const disruptGroup = (group: string, index: number) => {
-    for (const t of groupTargets.get(group) ?? []) disrupt(t, index);
+    for (const t of groupTargets.get(group) ?? []) {
+      disrupt(t, index);
+      pushTo(idx.memberships, t, index);
+    }
   };
 
   for (let i = 0; i < ops.length; i++) {
@@ -186,6 +195,7 @@ export function buildIndexes(ops: readonly Op[]): Indexes {
               offset: undefined,
               returned: false,
               nacked: false,
+              confirmed: false,
             };
             idx.sends.set(m.id, s);
             batch.push(s);
@@ -213,6 +223,7 @@ export function buildIndexes(ops: readonly Op[]): Indexes {
               s.offset = r.offset ?? undefined;
               s.returned = r.returned === true;
               s.nacked = r.nacked === true;
+              s.confirmed = r.unconfirmed !== true;
               if (r.stream !== undefined && typeof r.offset === 'number') addStreamOffset(idx, r.stream, r.offset, r.id);
             }
           }

@@ -10,6 +10,11 @@
  *    had been settled for good and nothing justified bringing it back,
  *  - `cluster-double-delivery` when two different members of a cluster group got it,
  *  - `duplicate` (kind `no-failure-between`) when the same consumer got it twice.
+ * A message settled (acked, not committed) by a member of a cluster group and delivered again
+ * within the group after a member joined or left between the two deliveries is
+ * `rebalance-duplicate`: the new owner of a queue resumes from the last persisted offset, which
+ * may lag the acks (RocketMQ persists consume offsets periodically). A check may allow it for an
+ * at-least-once adapter (verdict.ts); a committed offset is durable, so Kafka commits never get it.
  * `duplicate-write` is the producer-side twin: one id stored at two offsets of a stream.
  */
 import type { AnomalyCase } from './anomalies';
@@ -61,6 +66,13 @@ export function redeliveryCases(idx: Indexes): AnomalyCase[] {
           // An ack racing a crash may be lost with the connection.
           continue;
         }
+        if (d1.mode === 'cluster' && settleKind !== 'after-commit') {
+          const change = firstBetween(idx.memberships.get(d1.target), d1.index, d2.index);
+          if (change >= 0) {
+            out.push(makeCase(idx, 'rebalance-duplicate', settleKind, d1, d2, [settledAt, change], `delivered again in group ${d1.group} after a member joined or left (the first delivery had been ${SETTLED_WORD[settleKind]})`));
+            continue;
+          }
+        }
         // Two members of a cluster group with no failure at all between: the group split nothing.
         if (d1.consumer !== d2.consumer && d1.mode === 'cluster' && disruptedBetween(idx, d1.target, d1.index, d2.index) < 0) {
           out.push(makeCase(idx, 'cluster-double-delivery', settleKind, d1, d2, [settledAt], `two members of group ${d1.group} received it with no failure between (the first had ${SETTLED_WORD[settleKind]} it)`));
@@ -81,7 +93,7 @@ export function redeliveryCases(idx: Indexes): AnomalyCase[] {
   return out;
 }
 
-function makeCase(idx: Indexes, anomaly: 'duplicate' | 'cluster-double-delivery', kind: string, d1: DeliveryInfo, d2: DeliveryInfo, extra: number[], note: string): AnomalyCase {
+function makeCase(idx: Indexes, anomaly: 'duplicate' | 'cluster-double-delivery' | 'rebalance-duplicate', kind: string, d1: DeliveryInfo, d2: DeliveryInfo, extra: number[], note: string): AnomalyCase {
   const send = idx.sends.get(d1.id);
   const ops = [...(send ? [send.invokeIndex] : []), d1.index, ...extra, d2.index];
   const offsets = d1.offset !== undefined && d2.offset !== undefined ? [d1.offset, d2.offset] : undefined;

@@ -8,6 +8,10 @@
  *  - at-least-once: duplicate-write (a producer retry stored twice);
  *  - exactly-once: nothing.
  * Redeliveries explained by a failure, nack or seek are never anomalies under any guarantee.
+ *
+ * Some anomalies a check may allow only for an adapter that claims at-least-once
+ * (AT_LEAST_ONCE_ONLY): `rebalance-duplicate` is documented behaviour of offset-based cluster
+ * groups (RocketMQ) while membership changes, but stays a failure for an exactly-once claim.
  */
 import type { DeliveryGuarantee } from '../adapters/common';
 import { ANOMALY_NAMES, type AnomalyCase, type AnomalyName } from './anomalies';
@@ -17,6 +21,9 @@ export const GUARANTEE_ALLOWS: Readonly<Record<DeliveryGuarantee, readonly Anoma
   'at-least-once': ['duplicate-write'],
   'exactly-once': [],
 };
+
+/** Anomalies a check's `allow` covers only when the adapter claims at-least-once. */
+export const AT_LEAST_ONCE_ONLY: readonly AnomalyName[] = ['rebalance-duplicate'];
 
 export interface VerdictConfig {
   guarantee: DeliveryGuarantee;
@@ -41,7 +48,8 @@ export interface Verdict {
 }
 
 export function judge(cases: readonly AnomalyCase[], config: VerdictConfig, examplesPerAnomaly = 3): Verdict {
-  const allowed = new Set<AnomalyName>([...GUARANTEE_ALLOWS[config.guarantee], ...(config.allow ?? [])]);
+  const byCheck = (config.allow ?? []).filter((a) => config.guarantee === 'at-least-once' || !AT_LEAST_ONCE_ONLY.includes(a));
+  const allowed = new Set<AnomalyName>([...GUARANTEE_ALLOWS[config.guarantee], ...byCheck]);
   const by = new Map<AnomalyName, AnomalyCase[]>();
   for (const c of cases) {
     const a = by.get(c.anomaly);

@@ -91,6 +91,11 @@ export interface SentMessage {
   returned?: boolean;
   /** A negative publisher confirm: not written. */
   nacked?: boolean;
+  /**
+   * Published without confirms: the call resolved once the message was written to the client
+   * socket, so its order relative to other publishers' later sends is not established.
+   */
+  unconfirmed?: boolean;
 }
 
 export interface Delivered {

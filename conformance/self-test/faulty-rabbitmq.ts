@@ -6,13 +6,14 @@
  *  - ignore-limit:       the delivery limit is not applied                              -> redelivery-past-limit
  *  - deliver-unroutable: unroutable publishes are pushed into some queue anyway         -> unroutable-delivered
  *  - lose-on-crash:      a crashed channel's unacked deliveries are dropped             -> missing-redelivery
+ *  - reorder:            consume holds some deliveries back behind the next one         -> reorder
  */
 import type { AdapterOptions } from '../adapters/common';
 import type { ChannelOptions, ConsumeOptions, PublishMessage, PublishOptions, QueueAdapter, QueueArguments, QueueChannel, QueueDelivery } from '../adapters/queue-model';
 import { MemoryQueueAdapter } from '../adapters/memory/rabbitmq';
 import { faultOf, hits } from './fault-plan';
 
-export const RABBITMQ_FAULTS = ['drop', 'duplicate', 'never-redeliver', 'ignore-limit', 'deliver-unroutable', 'lose-on-crash'] as const;
+export const RABBITMQ_FAULTS = ['drop', 'duplicate', 'never-redeliver', 'ignore-limit', 'deliver-unroutable', 'lose-on-crash', 'reorder'] as const;
 export type RabbitmqFault = (typeof RABBITMQ_FAULTS)[number];
 
 export function createAdapter(options: AdapterOptions): QueueAdapter {
@@ -44,10 +45,29 @@ export function createAdapter(options: AdapterOptions): QueueAdapter {
         return r;
       },
       prefetch: (n) => ch.prefetch(n),
-      consume: (queue: string, onDelivery: (d: QueueDelivery) => void, o?: ConsumeOptions) =>
-        ch.consume(
+      consume: (queue: string, onDelivery: (d: QueueDelivery) => void, o?: ConsumeOptions) => {
+        // reorder: one delivery at a time waits for the next (or 50 ms) and is handed out after it.
+        let heldBack: { d: QueueDelivery; timer: NodeJS.Timeout } | null = null;
+        const release = () => {
+          if (!heldBack) return;
+          const { d, timer } = heldBack;
+          heldBack = null;
+          clearTimeout(timer);
+          onDelivery(d);
+        };
+        return ch.consume(
           queue,
           (d) => {
+            if (fault === 'reorder') {
+              held.add(d.deliveryTag);
+              if (!heldBack && hits(d.id, 4) && !d.redelivered) {
+                heldBack = { d, timer: setTimeout(release, 50) };
+                return;
+              }
+              onDelivery(d);
+              release();
+              return;
+            }
             if (fault === 'drop' && hits(d.id, 7) && !d.redelivered) {
               if (!o?.noAck) void ch.ack(d.deliveryTag).catch(() => undefined);
               return;
@@ -57,7 +77,8 @@ export function createAdapter(options: AdapterOptions): QueueAdapter {
             if (fault === 'duplicate' && hits(d.id, 5) && !d.redelivered) onDelivery(d);
           },
           o,
-        ),
+        );
+      },
       cancel: (t) => ch.cancel(t),
       get: (q, o) => ch.get(q, o),
       ack: (tag: number, multiple?: boolean) => {

@@ -102,6 +102,31 @@ t.test('duplicate after commit: a committed record comes back without a seek', a
   t.same(cases(sought), [], 'a seek back explains the replay');
 });
 
+t.test('rebalance-duplicate: acked, a member joined, delivered again in the group', async (t) => {
+  const h = new HistoryBuilder();
+  h.subscribe('c1', 'g', 't');
+  const [inv] = h.send('p1', 'm1', 't');
+  const d1 = h.poll('c1', [{ id: 'm1', stream: 't/0' }]);
+  const join = h.subscribe('c2', 'g', 't');
+  const a = h.ack('c1', ['m1']);
+  const d2 = h.poll('c2', [{ id: 'm1', stream: 't/0' }]);
+  const found = findAnomalies(h.ops);
+  t.same(cases(h), [{ anomaly: 'rebalance-duplicate', kind: 'after-ack', ids: ['m1'], ops: [inv, d1, a, join, d2], target: 'g' }]);
+  t.equal(judge(found, { guarantee: 'at-least-once', allow: ['rebalance-duplicate'] }).valid, true, 'a check may allow it for at-least-once');
+  t.same(judge(found, { guarantee: 'exactly-once', allow: ['rebalance-duplicate'] }).failures, ['rebalance-duplicate'], 'never for exactly-once');
+  t.same(judge(found, { guarantee: 'at-least-once' }).failures, ['rebalance-duplicate'], 'not without the check allowing it');
+
+  // The same repeat with the join before the first delivery is no rebalance.
+  const early = new HistoryBuilder();
+  early.subscribe('c1', 'g', 't');
+  early.subscribe('c2', 'g', 't');
+  early.send('p1', 'm1', 't');
+  early.poll('c1', [{ id: 'm1', stream: 't/0' }]);
+  early.ack('c1', ['m1']);
+  early.poll('c2', [{ id: 'm1', stream: 't/0' }]);
+  t.same(cases(early).map((c) => c.anomaly), ['cluster-double-delivery'], 'no membership change between: still a double delivery');
+});
+
 t.test('cluster-double-delivery: two members got one message with no failure between', async (t) => {
   const h = new HistoryBuilder();
   h.subscribe('c1', 'g', 't');
@@ -146,6 +171,37 @@ t.test('reorder: sent m1 before m2, consumer got m2 first', async (t) => {
   concurrent.add('p2', 'ok', 'send', { messages: [{ id: 'm2' }] });
   concurrent.poll('c1', [{ id: 'm2', stream: 'q' }, { id: 'm1', stream: 'q' }]);
   t.same(cases(concurrent), [], 'concurrent sends have no order');
+
+  // Without confirms a resolved publish is only written to a socket: across publishers it orders nothing.
+  const unconfirmed = new HistoryBuilder();
+  unconfirmed.subscribe('c1', 'q', 'q');
+  unconfirmed.add('p1', 'invoke', 'send', { messages: [{ id: 'm1', topic: 'q' }] });
+  unconfirmed.add('p1', 'ok', 'send', { messages: [{ id: 'm1', unconfirmed: true }] });
+  unconfirmed.add('p2', 'invoke', 'send', { messages: [{ id: 'm2', topic: 'q' }] });
+  unconfirmed.add('p2', 'ok', 'send', { messages: [{ id: 'm2', unconfirmed: true }] });
+  unconfirmed.poll('c1', [{ id: 'm2', stream: 'q' }, { id: 'm1', stream: 'q' }]);
+  t.same(cases(unconfirmed), [], 'unconfirmed sends of two publishers have no order');
+
+  // One publisher's unconfirmed sends stay ordered, even when another publisher's message sits between.
+  const own = new HistoryBuilder();
+  own.subscribe('c1', 'q', 'q');
+  const u = { unconfirmed: true };
+  const [j1, k1] = own.send('p1', 'm1', 'q', u);
+  const [j2] = own.send('p1', 'm2', 'q', u);
+  own.send('p2', 'm3', 'q', u);
+  const e2 = own.poll('c1', [{ id: 'm2', stream: 'q' }]);
+  own.poll('c1', [{ id: 'm3', stream: 'q' }]);
+  const e1 = own.poll('c1', [{ id: 'm1', stream: 'q' }]);
+  t.same(cases(own), [{ anomaly: 'reorder', ids: ['m1', 'm2'], ops: [j1, k1, j2, e2, e1], target: 'q' }], 'same-publisher reorder found across another publisher');
+
+  // A confirmed send orders the sends other publishers invoke after it.
+  const confirmed = new HistoryBuilder();
+  confirmed.subscribe('c1', 'q', 'q');
+  const [c1, c1done] = confirmed.send('p1', 'm1', 'q');
+  const [c2] = confirmed.send('p2', 'm2', 'q', u);
+  const f2 = confirmed.poll('c1', [{ id: 'm2', stream: 'q' }]);
+  const f1 = confirmed.poll('c1', [{ id: 'm1', stream: 'q' }]);
+  t.same(cases(confirmed), [{ anomaly: 'reorder', ids: ['m1', 'm2'], ops: [c1, c1done, c2, f2, f1], target: 'q' }], 'confirmed-before-invoked order holds across publishers');
 });
 
 t.test('poll-skip: a gap between polls, and a resume past the commit', async (t) => {

@@ -20,7 +20,7 @@ export class HistoryBuilder {
   }
 
   /** Returns [invoke index, ok index]. */
-  send(process: string, id: string, topic: string, result: { stream?: string; offset?: number; returned?: boolean } = {}, extra: Record<string, unknown> = {}, outcome: OpType = 'ok'): [number, number] {
+  send(process: string, id: string, topic: string, result: { stream?: string; offset?: number; returned?: boolean; unconfirmed?: boolean } = {}, extra: Record<string, unknown> = {}, outcome: OpType = 'ok'): [number, number] {
     const inv = this.add(process, 'invoke', 'send', { messages: [{ id, topic, ...extra }] });
     const done = this.add(process, outcome, 'send', outcome === 'ok' ? { messages: [{ id, ...result }] } : null);
     return [inv, done];

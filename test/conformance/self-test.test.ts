@@ -25,6 +25,7 @@ const MUTANTS: { model: ModelName; fault: string; expect: AnomalyName }[] = [
   { model: 'rabbitmq', fault: 'ignore-limit', expect: 'redelivery-past-limit' },
   { model: 'rabbitmq', fault: 'deliver-unroutable', expect: 'unroutable-delivered' },
   { model: 'rabbitmq', fault: 'lose-on-crash', expect: 'missing-redelivery' },
+  { model: 'rabbitmq', fault: 'reorder', expect: 'reorder' },
   { model: 'rocketmq', fault: 'drop', expect: 'lost' },
   { model: 'rocketmq', fault: 'duplicate', expect: 'duplicate' },
   { model: 'rocketmq', fault: 'cluster-as-broadcast', expect: 'cluster-double-delivery' },

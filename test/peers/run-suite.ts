@@ -3,28 +3,14 @@
  * broker through the real-broker adapter, one tap subtest per check:
  *  - pass: asserted as a pass;
  *  - skip: shown as a skip with the runner's reason (missing capability, --long only);
- *  - fail: a failure, unless the check is listed in KNOWN_DEVIATIONS below, where the broker's
- *    documented behaviour (or a check bug reported to the suite owner) is stated with its
- *    reference: then it shows as `not ok # TODO <reason>`, visible, never as a pass.
+ *  - fail: a failure. A broker's documented behaviour is expressed by the check itself (and
+ *    stated with its reference in docs/peers.md, "Deviations"), never by excusing a failure here.
  * The whole file skips, with the reason printed, when the broker is not running.
  */
 import type { Test } from 'tap';
 import { resolveAdapter } from '../../conformance/adapter-loader';
 import { runConformance, type CheckResult } from '../../conformance/runner';
 import { PEERS, peerSkipReason, type PeerName } from './reachable';
-
-/** Check name -> why it fails on that real broker (see docs/peers.md, "Deviations"). */
-export const KNOWN_DEVIATIONS: Record<PeerName, Record<string, string>> = {
-  kafka: {},
-  rabbitmq: {
-    'ordering/queue-fifo':
-      'check bug, reported: it orders publishes from two connections by when publish() resolved, but without confirms a resolved publish is only written to the client socket; RabbitMQ orders per channel only (rabbitmq.com/docs/semantics, "Message ordering")',
-  },
-  rocketmq: {
-    'clustering/rebalance-on-join-and-leave':
-      'RocketMQ documents duplicates when a CLUSTERING group rebalances: a new owner starts a queue at the last persisted offset while the old owner may still consume it (at-least-once; rocketmq.apache.org FAQ / Java client RebalanceImpl)',
-  },
-};
 
 function summary(r: CheckResult): string {
   const parts = [...r.failures, ...r.anomalies.map((a) => `${a.anomaly} x${a.count}: ${a.examples[0]?.note ?? ''}`)];
@@ -39,11 +25,8 @@ export async function runPeerSuite(t: Test, peer: PeerName): Promise<void> {
   const run = await runConformance({ model: peer, adapter: resolveAdapter(peer, PEERS[peer].url), seed, long: false, threads: 0 });
   t.ok(run.results.length > 0, `${run.results.length} checks ran`);
   for (const r of run.results) {
-    const known = KNOWN_DEVIATIONS[peer][r.name];
     if (r.status === 'skip') {
       await t.test(r.name, { skip: r.reason ?? 'skipped by the runner' }, async () => undefined);
-    } else if (r.status === 'fail' && known) {
-      await t.test(r.name, { todo: `known deviation: ${known}` }, async (st) => { st.equal(r.status, 'pass', summary(r)); });
     } else {
       await t.test(r.name, async (st) => {
         st.equal(r.status, 'pass', r.status === 'pass' ? `${r.name} (${r.ops} ops, ${r.durationMs} ms)` : summary(r));

@@ -92,28 +92,60 @@ class RabbitChannel implements QueueChannel {
   private closed = false;
   private failure: MqlabError | null = null;
 
+  /** The broker closed the channel (a channel exception: 404, 406...), the connection lives on. */
+  private channelClosedByBroker = false;
+  private connectionDown = false;
+
   constructor(
     private readonly model: amqp.ChannelModel,
-    private readonly ch: amqp.Channel | amqp.ConfirmChannel,
+    private ch: amqp.Channel | amqp.ConfirmChannel,
     private readonly confirms: boolean,
     private readonly forceQuorum: boolean,
     private readonly address: BrokerAddress,
     /** Names of the quorum queues this adapter declared (shared by its channels). */
     private readonly quorumQueues: Set<string>,
   ) {
+    this.attach(ch);
+    model.on('error', (e: unknown) => { this.connectionDown = true; this.failure ??= brokerUnreachable('RabbitMQ', address, e); });
+    model.on('close', () => { this.connectionDown = true; this.failure ??= new MqlabError('ERR_CLOSED', `rabbitmq connection to ${address.url} is closed`); });
+  }
+
+  private attach(ch: amqp.Channel | amqp.ConfirmChannel): void {
     ch.setMaxListeners(0);
     ch.on('return', (msg: amqp.Message) => {
       if (typeof msg.properties.messageId === 'string') this.returned.add(msg.properties.messageId);
     });
-    ch.on('error', (e: unknown) => { this.failure = amqpError(e, 'channel closed by the broker'); });
-    ch.on('close', () => { this.failure ??= new MqlabError('ERR_CLOSED', `rabbitmq channel to ${address.url} is closed`); });
-    model.on('error', (e: unknown) => { this.failure ??= brokerUnreachable('RabbitMQ', address, e); });
-    model.on('close', () => { this.failure ??= new MqlabError('ERR_CLOSED', `rabbitmq connection to ${address.url} is closed`); });
+    // Only the current channel's events count: a replaced channel's late close changes nothing.
+    ch.on('error', (e: unknown) => {
+      if (this.ch !== ch) return;
+      this.failure = amqpError(e, 'channel closed by the broker');
+      this.channelClosedByBroker = true;
+    });
+    ch.on('close', () => { if (this.ch === ch) this.failure ??= new MqlabError('ERR_CLOSED', `rabbitmq channel to ${this.address.url} is closed`); });
   }
 
   private live(): amqp.Channel {
     if (this.failure) throw this.failure;
     return this.ch;
+  }
+
+  /**
+   * The channel for an operation that does not depend on earlier deliveries (publish, consume,
+   * get, prefetch, cancel): after the broker closed the channel with a channel exception (the
+   * failing call got the typed error), a fresh channel is opened on the same connection, as an
+   * AMQP client does. Settles keep failing: their delivery tags died with the old channel (the
+   * broker requeued those deliveries).
+   */
+  private async usable(): Promise<amqp.Channel> {
+    if (this.failure && this.channelClosedByBroker && !this.connectionDown && !this.closed) {
+      const ch = this.confirms ? await this.model.createConfirmChannel() : await this.model.createChannel();
+      this.ch = ch;
+      this.attach(ch);
+      this.failure = null;
+      this.channelClosedByBroker = false;
+      if (this.prefetchCount > 0) await ch.prefetch(this.prefetchCount).catch((e: unknown) => { throw amqpError(e, 'prefetch'); });
+    }
+    return this.live();
   }
 
   /** The admin channel, reopened after a declaration error closed it. */
@@ -175,7 +207,7 @@ class RabbitChannel implements QueueChannel {
   }
 
   async publish(exchange: string, routingKey: string, message: PublishMessage, options?: PublishOptions): Promise<PublishResult> {
-    const ch = this.live();
+    const ch = await this.usable();
     const props: amqp.Options.Publish = {
       messageId: message.id,
       headers: { ...(message.headers ?? {}), 'x-mqlab-id': message.id },
@@ -216,7 +248,7 @@ class RabbitChannel implements QueueChannel {
 
   async prefetch(count: number): Promise<void> {
     if (!Number.isInteger(count) || count < 0 || count > 65535) throw new MqlabError('ERR_INVALID_ARG', 'prefetch count must be an integer 0..65535');
-    await this.live().prefetch(count).catch((e: unknown) => { throw amqpError(e, 'prefetch'); });
+    await (await this.usable()).prefetch(count).catch((e: unknown) => { throw amqpError(e, 'prefetch'); });
     this.prefetchCount = count;
   }
 
@@ -224,7 +256,7 @@ class RabbitChannel implements QueueChannel {
     const opts: amqp.Options.Consume = { noAck: options?.noAck ?? false, exclusive: options?.exclusive ?? false };
     if (options?.consumerTag) opts.consumerTag = options.consumerTag;
     try {
-      const r = await this.live().consume(queue, (msg) => {
+      const r = await (await this.usable()).consume(queue, (msg) => {
         if (msg) onDelivery(toDelivery(msg, queue, this.quorumQueues.has(queue)));
       }, opts);
       return { consumerTag: r.consumerTag };
@@ -234,12 +266,12 @@ class RabbitChannel implements QueueChannel {
   }
 
   async cancel(consumerTag: string): Promise<void> {
-    await this.live().cancel(consumerTag).catch((e: unknown) => { throw amqpError(e, `cancel ${consumerTag}`); });
+    await (await this.usable()).cancel(consumerTag).catch((e: unknown) => { throw amqpError(e, `cancel ${consumerTag}`); });
   }
 
   async get(queue: string, options?: { noAck?: boolean }): Promise<QueueDelivery | null> {
     try {
-      const msg = await this.live().get(queue, { noAck: options?.noAck ?? false });
+      const msg = await (await this.usable()).get(queue, { noAck: options?.noAck ?? false });
       return msg === false ? null : toDelivery(msg, queue, this.quorumQueues.has(queue));
     } catch (e) {
       throw amqpError(e, `get ${queue}`);

@@ -41,8 +41,11 @@ export const checks = [
   defineCheck({
     name: 'ordering/queue-fifo',
     model: 'rabbitmq',
-    description: 'messages published to one queue are first delivered in publish order, none lost or duplicated',
+    description: 'messages published to one queue are first delivered in publish order (per channel; across channels once confirmed), none lost or duplicated',
     async run(ctx) {
+      // With confirms, a publish confirmed before another channel's publish was invoked orders the two;
+      // without, only each channel's own publishes are ordered (checker/order.ts).
+      const confirms = ctx.has('publisher-confirms');
       const queue = ctx.name('q');
       const ch = await ctx.adapter.openChannel();
       await ch.assertQueue(queue, { durable: false });
@@ -55,8 +58,8 @@ export const checks = [
       await Promise.all(
         Array.from({ length: PRODUCERS }, async () => {
           const messages = Array.from({ length: Math.ceil(ctx.scale.messages / PRODUCERS) }, () => ({ id: ctx.id(), body: 'x' }));
-          if (ctx.workers) return void (await ctx.workers.run({ kind: 'queue-publish', exchange: '', routingKey: queue, messages, confirms: false }));
-          const pch = await ctx.adapter.openChannel();
+          if (ctx.workers) return void (await ctx.workers.run({ kind: 'queue-publish', exchange: '', routingKey: queue, messages, confirms }));
+          const pch = await ctx.adapter.openChannel({ confirms });
           for (const m of messages) await pch.publish('', queue, m);
           await pch.close();
         }),

@@ -1,7 +1,8 @@
 /**
  * Bad input gets a typed error with the AMQP reply text — publishing to a missing exchange is
  * NOT_FOUND, redeclaring a queue with other arguments is PRECONDITION_FAILED — and nothing else
- * is disturbed: a consumer on another channel keeps receiving and no message is lost.
+ * is disturbed: a consumer on another channel keeps receiving, the channel that hit the error
+ * can publish again, and no message is lost.
  */
 import type { QueueDelivery } from '../../adapters/queue-model';
 import { defineCheck } from '../framework/check';
@@ -38,6 +39,8 @@ export const checks = [
         code = codeOf(e);
       }
       ctx.expect(code === 'NOT_FOUND', 'publish to a missing exchange: NOT_FOUND', code);
+      // The broker closed that channel (404); the harness channel goes on with a fresh one.
+      await bad.publish('', q, { id: ctx.id() });
       code = undefined;
       try {
         await admin.assertQueue(q, { messageTtlMs: 1_000 });
@@ -47,9 +50,9 @@ export const checks = [
       ctx.expect(code === 'PRECONDITION_FAILED', 'inequivalent redeclaration: PRECONDITION_FAILED', code);
 
       for (let i = 0; i < 5; i++) await admin.publish('', q, { id: ctx.id() });
-      await waitFor(ctx, () => got.length >= 10);
+      await waitFor(ctx, () => got.length >= 11);
       await drainPush(ctx, [q], () => got.length);
-      ctx.expect(got.length === 10, 'the consumer got all ten, before and after the errors', { got: got.length });
+      ctx.expect(got.length === 11, 'the consumer got all eleven, before and after the errors (one through the channel that hit NOT_FOUND)', { got: got.length });
     },
   }),
 ];

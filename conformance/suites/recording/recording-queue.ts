@@ -113,7 +113,7 @@ export class RecordingQueueChannel implements QueueChannel {
       { messages: [m] },
       this.a.timeouts.send,
       () => this.inner.publish(exchange, routingKey, message, options),
-      (r) => ({ messages: [{ id: r.id, returned: r.returned, nacked: r.confirmed === false }] }),
+      (r) => ({ messages: [{ id: r.id, returned: r.returned, nacked: r.confirmed === false, ...(r.confirmed === null ? { unconfirmed: true } : {}) }] }),
       true,
     );
   }

@@ -11,8 +11,12 @@ export const checks = [
   defineCheck({
     name: 'clustering/rebalance-on-join-and-leave',
     model: 'rocketmq',
-    description: 'members joining and leaving a CLUSTERING group while messages flow: every message is consumed, by one member each, none lost',
+    description: 'members joining and leaving a CLUSTERING group while messages flow: every message is consumed, none lost; a message is consumed twice only across a join or leave, and only by an at-least-once adapter',
     requires: ['clustering', 'consume-from'],
+    // A new queue owner resumes from the last persisted offset (RocketMQ persists offsets every few
+    // seconds), so acked messages may come again around a rebalance: allowed for an at-least-once
+    // adapter only (verdict.ts); a duplicate without a join or leave between is still an anomaly.
+    allow: ['rebalance-duplicate'],
     async run(ctx) {
       const topic = ctx.name('jobs');
       await ctx.adapter.createTopic(topic, { queues: 4 });
@@ -35,7 +39,8 @@ export const checks = [
       const got = [...early, ...mid, ...rest.get(a.name)!, ...rest.get(c.name)!];
       const ids = got.map((m) => m.id);
       ctx.expect(sameSet([...new Set(ids)], all.map((m) => m.id)), 'every message consumed', { got: new Set(ids).size, expected: n });
-      ctx.expect(ids.length === new Set(ids).size, 'no message consumed twice across clean joins and leaves', { deliveries: ids.length, distinct: new Set(ids).size });
+      // Duplicates are judged by the checker from the history (rebalance-duplicate vs cluster-double-delivery / duplicate).
+      if (ids.length !== new Set(ids).size) ctx.log(`${ids.length - new Set(ids).size} repeated deliveries around joins and leaves`);
       await a.shutdown();
       await c.shutdown();
       await p.close();

@@ -107,6 +107,12 @@ export function scaleFor(long: boolean): Scale {
   return long ? { long, messages: 20_000, idleMs: 1_000 } : { long, messages: 200, idleMs: 150 };
 }
 
+/** The run's scale: the default for the mode, a slower adapter's longer quiet window, then explicit overrides. */
+export function scaleWith(long: boolean, info: Pick<AdapterInfo, 'quietMs'>, override?: Partial<Scale>): Scale {
+  const base = scaleFor(long);
+  return { ...base, idleMs: Math.max(base.idleMs, info.quietMs ?? 0), ...override };
+}
+
 interface Env<M extends ModelName> {
   opts: RunOptions;
   model: M;
@@ -154,7 +160,7 @@ async function runOne<M extends ModelName>(env: Env<M>, check: Check<M>): Promis
       recorder: rec,
       seed,
       rng: new Rng(seed),
-      scale: { ...scaleFor(env.opts.long), ...env.opts.scale },
+      scale: scaleWith(env.opts.long, env.info, env.opts.scale),
       timeouts: env.timeouts,
       has: (c) => caps.has(c),
       name: (b) => `${nameTag}-${slug(b)}`.slice(0, 120),

@@ -89,6 +89,13 @@ export interface AdapterInfo<M extends ModelName = ModelName, C extends string =
   capabilities: readonly (C | CommonCapability)[];
   /** Adapter-specific overrides of the harness' per-operation timeouts (e.g. a slow real broker). */
   timeouts?: Partial<OperationTimeouts>;
+  /**
+   * Quiet time (ms) after which a drain counts a target as read to quiescence, when the harness'
+   * default (150 ms quick, 1 s long) is too short: a broker across a socket, on a loaded machine,
+   * can pause longer between deliveries (a dead-lettered copy, a redelivery after a requeue) than
+   * an in-process engine. The runner uses the larger of this and its default.
+   */
+  quietMs?: number;
 }
 
 /** Options the harness passes to `createAdapter`. Adapters ignore what they do not need. */

@@ -55,6 +55,7 @@ export function assertAdapter<M extends ModelName>(model: M, adapter: unknown, w
   if (info.model !== model) throw adapterError(where, `adapter is for model ${String(info.model)}, not ${model}`);
   if (typeof info.name !== 'string' || info.name.length === 0) throw adapterError(where, 'adapter.info.name must be a non-empty string');
   if (!DELIVERY_GUARANTEES.includes(info.guarantee as never)) throw adapterError(where, `adapter.info.guarantee must be one of ${DELIVERY_GUARANTEES.join(', ')}`);
+  if (info.quietMs !== undefined && !(typeof info.quietMs === 'number' && Number.isFinite(info.quietMs) && info.quietMs >= 0 && info.quietMs <= 600_000)) throw adapterError(where, 'adapter.info.quietMs must be a number of milliseconds in 0..600000');
   if (!Array.isArray(info.capabilities) || !info.capabilities.every((c) => typeof c === 'string')) throw adapterError(where, 'adapter.info.capabilities must be an array of strings');
   for (const method of REQUIRED_METHODS[model]) {
     if (typeof a[method] !== 'function') throw adapterError(where, `adapter.${method} must be a function (${model} model)`);

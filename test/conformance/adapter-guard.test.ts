@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import t from 'tap';
 import { resolveAdapter } from '../../conformance/adapter-loader';
+import { scaleWith } from '../../conformance/runner';
 import { assertAdapter, assertAdapterModule } from '../../conformance/adapters/guard';
 import { createAdapter as memoryKafka } from '../../conformance/adapters/memory/kafka';
 import { createAdapter as memoryQueue } from '../../conformance/adapters/memory/rabbitmq';
@@ -28,6 +29,8 @@ t.test('modules and adapters that do not fit are rejected with the reason', asyn
     [{ ...good, info: { ...info, name: '' } }, /info.name must be a non-empty string/],
     [{ ...good, info: { ...info, guarantee: 'maybe' } }, /guarantee must be one of at-most-once, at-least-once, exactly-once/],
     [{ ...good, info: { ...info, capabilities: 'all' } }, /capabilities must be an array/],
+    [{ ...good, info: { ...info, quietMs: -1 } }, /quietMs must be a number of milliseconds/],
+    [{ ...good, info: { ...info, quietMs: '1s' } }, /quietMs must be a number of milliseconds/],
     [{ info, close: good.close }, /adapter.createTopic must be a function \(kafka model\)/],
     [{ ...good, info: { ...info, capabilities: ['broker-restart'] }, createTopic: good.createTopic, deleteTopic: good.deleteTopic, offsets: good.offsets, producer: good.producer, consumer: good.consumer, close: good.close }, /capability broker-restart is declared but adapter.restartBroker is not a function/],
   ];
@@ -47,4 +50,12 @@ t.test('--adapter resolution: builtin, memory, URLs, paths', async (t) => {
   t.throws(() => resolveAdapter('kafka', 'kafka://[bad', dir), { message: /malformed broker URL/ });
   t.equal(resolveAdapter('kafka', 'memory').modulePath, path.join(__dirname, '..', '..', 'conformance', 'adapters', 'memory', 'kafka.ts'));
   t.throws(() => resolveAdapter('kafka', path.join(dir, 'nope.ts')), { message: /not found \(expected builtin, memory, a broker URL or a path to a module\)/ });
+});
+
+t.test('an adapter quiet-time hint lengthens the drains, never shortens them', async (t) => {
+  t.equal(scaleWith(false, {}).idleMs, 150, 'default quick quiet window');
+  t.equal(scaleWith(false, { quietMs: 750 }).idleMs, 750, 'a real broker asks for more');
+  t.equal(scaleWith(false, { quietMs: 20 }).idleMs, 150, 'a hint below the default changes nothing');
+  t.equal(scaleWith(true, { quietMs: 750 }).idleMs, 1_000, '--long keeps its longer window');
+  t.equal(scaleWith(false, { quietMs: 750 }, { idleMs: 80 }).idleMs, 80, 'an explicit scale (tests) wins');
 });

@@ -367,6 +367,8 @@ class RabbitAdapter implements QueueAdapter {
       guarantee: 'at-least-once',
       capabilities,
       timeouts: { lifecycle: 60_000 },
+      // Across a socket on a loaded machine, 150 ms without a delivery is not "drained".
+      quietMs: 750,
     };
   }
 

@@ -670,6 +670,8 @@ class RocketAdapter implements BrokerAdapter {
       guarantee: 'at-least-once',
       capabilities,
       timeouts: { receive: 15_000, lifecycle: 120_000 },
+      // Across a socket on a loaded machine, 150 ms without a delivery is not "drained".
+      quietMs: 750,
     };
   }
 

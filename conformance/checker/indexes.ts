@@ -1,12 +1,14 @@
 /**
  * Indexes built once over a history; every anomaly function reads them and nothing else.
  *
- * Pair lookups (target + id, consumer + stream, ...) use two-level maps (map2.ts), and event lists are sorted by op index so "is there an X between op a and op b" is a binary
+ * Message ids are interned to integers once; (target, id) deliveries live in typed arrays
+ * (target-id-index.ts). Other pair lookups (consumer + stream, ...) use two-level maps (map2.ts), and event lists are sorted by op index so "is there an X between op a and op b" is a binary
  * search. Building is one pass over the history plus one pass over the deliveries.
  */
 import type { Delivered, Op, SendRequest, SentMessage, Subscription } from '../history/ops';
 import { targetOf } from '../history/ops';
 import { Map2 } from './map2';
+import { IdTable, TargetIdIndex } from './target-id-index';
 
 /** Ids stored at one offset: a single id, or several when the offset was reused. */
 export type IdsAt = string | string[];
@@ -19,6 +21,8 @@ export type SendStatus = 'ok' | 'fail' | 'info' | 'pending';
 
 export interface SendInfo {
   id: string;
+  /** The id's number in `Indexes.ids`. */
+  num: number;
   topic: string;
   tags: string | null;
   expect: string[] | undefined;
@@ -52,6 +56,8 @@ export interface DeliveryInfo {
   stream: string;
   offset: number | undefined;
   id: string;
+  /** The id's number in `Indexes.ids`. */
+  num: number;
   redelivered: boolean;
   autoAck: boolean;
   retry: boolean;
@@ -83,9 +89,11 @@ export interface TargetInfo {
 export interface Indexes {
   ops: readonly Op[];
   sends: Map<string, SendInfo>;
+  /** Message ids interned to integers. */
+  ids: IdTable;
   deliveries: DeliveryInfo[];
   /** (target, id) -> positions in `deliveries`, in order. */
-  byTargetId: Map2<number[]>;
+  byTargetId: TargetIdIndex;
   /** consumer -> its latest subscription (group, mode, ack). */
   consumerSub: Map<string, Subscription>;
   /** (consumer, topic) -> tag filter (non-empty). */
@@ -138,11 +146,13 @@ function addStreamOffset(idx: Indexes, stream: string, offset: number, id: strin
 }
 
 export function buildIndexes(ops: readonly Op[]): Indexes {
+  const ids = new IdTable();
   const idx: Indexes = {
     ops,
     sends: new Map(),
+    ids,
     deliveries: [],
-    byTargetId: new Map2(),
+    byTargetId: new TargetIdIndex(ids),
     consumerSub: new Map(),
     filters: new Map2(),
     targets: new Map(),
@@ -157,6 +167,8 @@ export function buildIndexes(ops: readonly Op[]): Indexes {
     drains: new Map(),
     streamOffsets: new Map(),
   };
+  // id number -> its send (dense: filled up to the highest number seen).
+  const sendByNum: (SendInfo | undefined)[] = [];
   // Pending send invocations per process (a process may pipeline several).
   const pendingSends = new Map<string, SendInfo[][]>();
   const groupTargets = new Map<string, Set<string>>();
@@ -178,8 +190,10 @@ export function buildIndexes(ops: readonly Op[]): Indexes {
           const batch: SendInfo[] = [];
           const msgs = Array.isArray(v.messages) ? (v.messages as SendRequest[]) : [];
           msgs.forEach((m, position) => {
+            const num = ids.intern(m.id);
             const s: SendInfo = {
               id: m.id,
+              num,
               topic: m.topic,
               tags: m.tags ?? null,
               expect: m.expect,
@@ -198,6 +212,8 @@ export function buildIndexes(ops: readonly Op[]): Indexes {
               confirmed: false,
             };
             idx.sends.set(m.id, s);
+            while (sendByNum.length < num) sendByNum.push(undefined);
+            sendByNum[num] = s;
             batch.push(s);
           });
           pushTo(pendingSends, op.process, batch);
@@ -256,6 +272,7 @@ export function buildIndexes(ops: readonly Op[]): Indexes {
         const msgs = Array.isArray(v.messages) ? (v.messages as Delivered[]) : [];
         const target = sub ? targetOf(sub) : consumer;
         for (const m of msgs) {
+          const num = ids.intern(m.id);
           const d: DeliveryInfo = {
             index: op.index,
             seq: idx.deliveries.length,
@@ -266,14 +283,15 @@ export function buildIndexes(ops: readonly Op[]): Indexes {
             stream: m.stream,
             offset: typeof m.offset === 'number' ? m.offset : undefined,
             id: m.id,
+            num,
             redelivered: m.redelivered === true,
             autoAck: m.autoAck ?? sub?.ack === 'auto',
             retry: m.retry === true,
             tags: m.tags,
-            send: idx.sends.get(m.id),
+            send: num < sendByNum.length ? sendByNum[num] : undefined,
           };
           idx.deliveries.push(d);
-          Map2.push(idx.byTargetId, d.target, d.id, d.seq);
+          idx.byTargetId.push(d.target, num, d.seq);
           if (d.offset !== undefined && !d.retry) addStreamOffset(idx, d.stream, d.offset, d.id);
         }
         break;

@@ -52,7 +52,7 @@ export function lostCases(idx: Indexes): AnomalyCase[] {
       if (!drains) continue;
       const at = upperBound(drains, s.doneIndex);
       if (at >= drains.length) continue;
-      if (idx.byTargetId.has(target, s.id)) continue;
+      if (idx.byTargetId.first(target, s.num) >= 0) continue;
       const info = idx.targets.get(target);
       const anomaly = info?.mode === 'broadcast' ? 'broadcast-member-missed' : 'lost';
       const ops = [s.invokeIndex, s.doneIndex, drains[at]!];

@@ -39,8 +39,7 @@ export function reorderCases(idx: Indexes): AnomalyCase[] {
   const states = new Map2<StreamState>();
   for (const d of idx.deliveries) {
     if (d.retry || d.redelivered) continue;
-    const firsts = idx.byTargetId.get(d.target, d.id)!;
-    if (firsts[0] !== d.seq) continue;
+    if (idx.byTargetId.first(d.target, d.num) !== d.seq) continue;
     const a = d.send;
     if (!a || a.delayed || a.doneIndex < 0) continue;
     const st = states.get(d.consumer, d.stream);

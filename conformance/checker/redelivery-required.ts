@@ -11,11 +11,11 @@ import { lastCommitBefore, settleAfter, timesOf, upperBound, type Indexes } from
 
 export function missingRedeliveryCases(idx: Indexes): AnomalyCase[] {
   const out: AnomalyCase[] = [];
-  for (const seqs of idx.byTargetId.values()) {
+  idx.byTargetId.each((seqs) => {
     const d = idx.deliveries[seqs[seqs.length - 1]!]!;
-    if (d.autoAck) continue;
+    if (d.autoAck) return;
     const t = idx.targets.get(d.target);
-    if (t?.maxDeliveries !== undefined && seqs.length >= t.maxDeliveries) continue;
+    if (t?.maxDeliveries !== undefined && seqs.length >= t.maxDeliveries) return;
     let trigger = -1;
     let why = '';
     const s = settleAfter(idx, d.consumer, d.id, d.index);
@@ -33,28 +33,28 @@ export function missingRedeliveryCases(idx: Indexes): AnomalyCase[] {
         }
       }
     }
-    if (trigger < 0) continue;
+    if (trigger < 0) return;
     const drains = idx.drains.get(d.target);
-    if (!drains) continue;
+    if (!drains) return;
     const at = upperBound(drains, trigger);
-    if (at >= drains.length) continue;
+    if (at >= drains.length) return;
     const ops = [d.index, trigger, drains[at]!];
     const c: AnomalyCase = { anomaly: 'missing-redelivery', ids: [d.id], target: d.target, stream: d.stream, consumers: [d.consumer], ops, times: timesOf(idx, ops), note: `${why}, never redelivered to ${d.target} though it was drained after` };
     if (d.offset !== undefined) c.offsets = [d.offset];
     out.push(c);
-  }
+  });
   return out;
 }
 
 export function pastLimitCases(idx: Indexes): AnomalyCase[] {
   const out: AnomalyCase[] = [];
-  for (const seqs of idx.byTargetId.values()) {
+  idx.byTargetId.each((seqs) => {
     const first = idx.deliveries[seqs[0]!]!;
     const max = idx.targets.get(first.target)?.maxDeliveries;
-    if (max === undefined || seqs.length <= max) continue;
+    if (max === undefined || seqs.length <= max) return;
     const over = seqs.slice(max).map((q) => idx.deliveries[q]!);
     const ops = [idx.deliveries[seqs[max - 1]!]?.index ?? first.index, ...over.map((o) => o.index)].slice(0, 6);
     out.push({ anomaly: 'redelivery-past-limit', ids: [first.id], target: first.target, consumers: [...new Set(over.map((o) => o.consumer))], ops, times: timesOf(idx, ops), note: `delivered ${seqs.length} times to ${first.target}, limit ${max}` });
-  }
+  });
   return out;
 }

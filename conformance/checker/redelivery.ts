@@ -30,7 +30,7 @@ const SETTLED_WORD: Record<string, string> = { 'after-ack': 'acked', 'after-comm
 
 export function redeliveryCases(idx: Indexes): AnomalyCase[] {
   const out: AnomalyCase[] = [];
-  for (const seqs of idx.byTargetId.values()) {
+  idx.byTargetId.eachMoreThan(1, (seqs) => {
     for (let k = 1; k < seqs.length; k++) {
       const d1 = idx.deliveries[seqs[k - 1]!]!;
       const d2 = idx.deliveries[seqs[k]!]!;
@@ -89,7 +89,7 @@ export function redeliveryCases(idx: Indexes): AnomalyCase[] {
         out.push(makeCase(idx, 'duplicate', 'no-failure-between', d1, d2, [], `delivered twice to ${d1.target} with no failure, nack or seek between`));
       }
     }
-  }
+  });
   return out;
 }
 

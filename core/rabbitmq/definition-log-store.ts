@@ -1,3 +1,5 @@
+import { existsSync, fsyncSync, openSync, closeSync, renameSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { Packr } from 'msgpackr';
 import { CommitLog } from '../log';
 import type { FlushPolicy } from '../log/types';
@@ -8,6 +10,12 @@ import type { BindingDefinition, DefinitionStore, Definitions, ExchangeDefinitio
  * Durable definitions (exchanges, queues, bindings) as an event log in the storage core: each
  * declaration or deletion is one msgpack record, replayed in order on open. Each event is
  * appended when the declaration returns (and flushed at once under durability 'sync').
+ *
+ * The log only grows, so on open, once it holds more than `compactAfter` records and more than
+ * twice as many as there are live definitions, it is rewritten with one record per current
+ * definition. The rewrite is crash-safe: the new log is written and synced in `<dir>.compact`,
+ * then `<dir>` is renamed to `<dir>.old`, `<dir>.compact` to `<dir>`, and `<dir>.old` removed;
+ * opening finishes or discards whichever step a crash interrupted (see `settleCompaction`).
  */
 type DefinitionEvent =
   | { op: 'exchange'; def: ExchangeDefinition }
@@ -19,18 +27,59 @@ type DefinitionEvent =
 
 const packr = new Packr({ useRecords: false, moreTypes: true });
 
-export class DefinitionLogStore implements DefinitionStore {
-  private readonly log: CommitLog;
+/** Default record count past which the definitions log is compacted on open. */
+export const DEFAULT_COMPACT_AFTER = 10_000;
 
-  constructor(dir: string, private readonly flush: FlushPolicy) {
-    this.log = CommitLog.open(dir, { segmentBytes: 1024 * 1024, flush });
+export class DefinitionLogStore implements DefinitionStore {
+  private log: CommitLog;
+  /** Records in the log as last loaded (before any compaction). */
+  recordsAtLoad = 0;
+
+  constructor(
+    private readonly dir: string,
+    private readonly flush: FlushPolicy,
+    private readonly compactAfter = DEFAULT_COMPACT_AFTER,
+  ) {
+    settleCompaction(dir);
+    this.log = openLog(dir, flush);
   }
 
   load(): Definitions {
+    const defs = this.replay();
+    const live = defs.exchanges.length + defs.queues.length + defs.bindings.length;
+    if (this.recordsAtLoad > this.compactAfter && this.recordsAtLoad > 2 * live) this.compact(defs);
+    return defs;
+  }
+
+  /** Rewrites the log as one record per current definition (exchanges, queues, then bindings). */
+  private compact(defs: Definitions): void {
+    const next = `${this.dir}.compact`;
+    rmSync(next, { recursive: true, force: true });
+    const fresh = openLog(next, this.flush);
+    try {
+      for (const def of defs.exchanges) fresh.append(packr.pack({ op: 'exchange', def } satisfies DefinitionEvent));
+      for (const def of defs.queues) fresh.append(packr.pack({ op: 'queue', def } satisfies DefinitionEvent));
+      for (const def of defs.bindings) fresh.append(packr.pack({ op: 'bind', def } satisfies DefinitionEvent));
+      fresh.flushSync();
+    } finally {
+      fresh.close();
+    }
+    syncDir(next);
+    this.log.close();
+    renameSync(this.dir, `${this.dir}.old`);
+    renameSync(next, this.dir);
+    syncDir(dirname(this.dir));
+    rmSync(`${this.dir}.old`, { recursive: true, force: true });
+    this.log = openLog(this.dir, this.flush);
+  }
+
+  private replay(): Definitions {
+    let count = 0;
     const exchanges = new Map<string, ExchangeDefinition>();
     const queues = new Map<string, QueueDefinition>();
     const bindings = new Map<string, BindingDefinition>();
     for (const record of this.log.records()) {
+      count++;
       const ev = packr.unpack(record.payload) as DefinitionEvent;
       switch (ev.op) {
         case 'exchange':
@@ -55,6 +104,7 @@ export class DefinitionLogStore implements DefinitionStore {
           break;
       }
     }
+    this.recordsAtLoad = count;
     return { exchanges: [...exchanges.values()], queues: [...queues.values()], bindings: [...bindings.values()] };
   }
 
@@ -88,4 +138,35 @@ export class DefinitionLogStore implements DefinitionStore {
 
 function bindingKey(b: BindingDefinition): string {
   return `${b.exchange}\u0000${b.queue}\u0000${b.routingKey}\u0000${b.args ? canonical(b.args) : ''}`;
+}
+
+function openLog(dir: string, flush: FlushPolicy): CommitLog {
+  return CommitLog.open(dir, { segmentBytes: 1024 * 1024, flush });
+}
+
+/**
+ * Finishes or rolls back a compaction a crash interrupted. `<dir>.compact` is complete only once
+ * `<dir>` has been renamed away (it is synced before that rename), so: no `<dir>` but a
+ * `.compact` → the compacted log becomes `<dir>`; no `<dir>` and no `.compact` but an `.old` →
+ * the old log comes back; `<dir>` present → any `.compact` (unfinished) or `.old` (already
+ * replaced) is removed.
+ */
+export function settleCompaction(dir: string): void {
+  const next = `${dir}.compact`;
+  const old = `${dir}.old`;
+  if (!existsSync(dir)) {
+    if (existsSync(next)) renameSync(next, dir);
+    else if (existsSync(old)) renameSync(old, dir);
+  }
+  rmSync(next, { recursive: true, force: true });
+  rmSync(old, { recursive: true, force: true });
+}
+
+function syncDir(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
 }

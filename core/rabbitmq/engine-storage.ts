@@ -19,7 +19,7 @@ const DEFAULT_SEGMENT_BYTES = 8 * 1024 * 1024;
 
 export function openEngineStorage(dataDir: string, options: EngineStorageOptions): EngineStorage {
   mkdirSync(join(dataDir, 'queues'), { recursive: true });
-  const definitions = new DefinitionLogStore(join(dataDir, 'definitions'), options.durability);
+  const definitions = new DefinitionLogStore(join(dataDir, 'definitions'), options.durability, options.compactDefinitionsAfter);
   const open = new Set<QueueStore>();
   return {
     definitions,

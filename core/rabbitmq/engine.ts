@@ -111,6 +111,10 @@ export class RabbitEngine implements QueueHost {
     if (engineOptions !== undefined && (engineOptions === null || typeof engineOptions !== 'object')) throw Errors.invalidArg('options', 'an object');
     const options = engineOptions ?? {};
     if (options.copyContent !== undefined && typeof options.copyContent !== 'boolean') throw Errors.invalidArg('options.copyContent', 'a boolean');
+    const compactAfter = options.compactDefinitionsAfter;
+    if (compactAfter !== undefined && (typeof compactAfter !== 'number' || !Number.isSafeInteger(compactAfter) || compactAfter < 0)) {
+      throw Errors.invalidArg('options.compactDefinitionsAfter', 'a non-negative integer (records)');
+    }
     if (options.clock !== undefined && typeof options.clock !== 'function') throw Errors.invalidArg('options.clock', 'a function returning ms since epoch');
     if (options.durability !== undefined && !['none', 'async', 'sync'].includes(options.durability)) {
       throw Errors.invalidArg('options.durability', "'none', 'async' or 'sync'");
@@ -121,7 +125,7 @@ export class RabbitEngine implements QueueHost {
     if (OPEN_DIRS.has(key)) throw new MqlabError('ERR_LOCKED', `a RabbitEngine is already open on ${key} in this thread; close it first`, { dataDir: key });
     // Loaded only for a persistent engine, so a memory-only engine works without the native addon.
     const { openEngineStorage } = require('./engine-storage') as { openEngineStorage: (dir: string, o: EngineStorageOptions) => EngineStorage };
-    const storage = openEngineStorage(dataDir, { durability: options.durability ?? 'none', segmentBytes: options.segmentBytes, clock: options.clock });
+    const storage = openEngineStorage(dataDir, { durability: options.durability ?? 'none', segmentBytes: options.segmentBytes, clock: options.clock, compactDefinitionsAfter: compactAfter });
     const engine = new RabbitEngine(dataDir, options, storage);
     try {
       engine.recover();

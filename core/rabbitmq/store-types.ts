@@ -68,6 +68,8 @@ export interface EngineStorageOptions {
   durability: import('./types').Durability;
   segmentBytes?: number | undefined;
   clock?: (() => number) | undefined;
+  /** Records past which the definitions log is rewritten on open. */
+  compactDefinitionsAfter?: number | undefined;
 }
 
 /** Opens the stores of one engine data directory. */

@@ -160,4 +160,10 @@ export interface EngineOptions {
    * only for benchmarks that never touch a buffer after publishing it.
    */
   copyContent?: boolean;
+  /**
+   * The durable-definitions log (every declare, delete, bind, unbind) is rewritten as the
+   * current definitions on open once it holds more than this many records (and more than twice
+   * the live definitions). Default 10 000.
+   */
+  compactDefinitionsAfter?: number;
 }

@@ -17,7 +17,43 @@ import { RecordingQueueAdapter, type PublishMeta } from '../recording/recording-
 export type WorkerTask =
   | { kind: 'log-send'; topic: string; records: ProduceRecord[]; acks: Acks; batchSize: number; meta?: SendMeta }
   | { kind: 'queue-publish'; exchange: string; routingKey: string; messages: PublishMessage[]; confirms: boolean; meta?: PublishMeta }
-  | { kind: 'broker-send'; group: string; messages: OutgoingMessage[]; meta?: BrokerSendMeta };
+  | { kind: 'broker-send'; group: string; messages: OutgoingMessage[]; meta?: BrokerSendMeta }
+  | LogConsumeTask
+  | QueueConsumeTask
+  | BrokerConsumeTask
+  | { kind: 'probe-consumers' };
+
+/**
+ * Consumer tasks read until they have `expect` messages and nothing more came for `idleMs`
+ * (late duplicates), or nothing at all came for `giveUpMs` (a lossy implementation), settling
+ * each message (commit after each poll, ack, CONSUME_SUCCESS). The main thread then marks the
+ * target drained.
+ */
+interface ConsumeBounds {
+  expect: number;
+  idleMs: number;
+  giveUpMs: number;
+}
+
+export interface LogConsumeTask extends ConsumeBounds {
+  kind: 'log-consume';
+  topics: string[];
+  groupId: string;
+}
+
+export interface QueueConsumeTask extends ConsumeBounds {
+  kind: 'queue-consume';
+  queue: string;
+  prefetch?: number;
+}
+
+export interface BrokerConsumeTask extends ConsumeBounds {
+  kind: 'broker-consume';
+  group: string;
+  topic: string;
+  expression: string;
+  instanceName: string;
+}
 
 export interface WorkerTaskInput {
   model: ModelName;
@@ -31,9 +67,27 @@ export interface WorkerTaskInput {
 
 export interface WorkerTaskOutput {
   events: PendingOp[];
-  /** Messages the task completed (ok). */
+  /** Messages the task completed (ok): sent, or received by a consumer task. */
   sent: number;
   error?: { code: string; message: string };
+}
+
+/**
+ * Waits until `count()` reached `b.expect` and stayed still for `b.idleMs`, or stayed still for
+ * `b.giveUpMs` short of it (30 s before the first message: producers may still be starting).
+ */
+async function untilQuiet(b: ConsumeBounds, count: () => number, step: () => Promise<void>): Promise<void> {
+  let last = count();
+  let since = Date.now();
+  for (;;) {
+    await step();
+    const n = count();
+    const now = Date.now();
+    if (n !== last) {
+      last = n;
+      since = now;
+    } else if ((n >= b.expect && now - since >= b.idleMs) || now - since >= (n === 0 ? Math.max(b.giveUpMs, 30_000) : b.giveUpMs)) return;
+  }
 }
 
 export async function runWorkerTask(input: WorkerTaskInput): Promise<WorkerTaskOutput> {
@@ -44,7 +98,65 @@ export async function runWorkerTask(input: WorkerTaskInput): Promise<WorkerTaskO
     const mod = assertAdapterModule(require(input.spec.modulePath), input.spec.modulePath);
     const raw = await mod.createAdapter({ ...input.spec.options, worker: { data: input.spec.data } });
     const t = input.task;
-    if (t.kind === 'log-send') {
+    if (t.kind === 'probe-consumers') {
+      // Whether this adapter's worker side can consume (some serve only producers to workers).
+      try {
+        if (input.model === 'kafka') await (await assertAdapter('kafka', raw, input.spec.modulePath).consumer({ groupId: `probe-${process.pid}`, autoOffsetReset: 'earliest' })).close();
+        else if (input.model === 'rabbitmq') await (await assertAdapter('rabbitmq', raw, input.spec.modulePath).openChannel()).close();
+        else await (await assertAdapter('rocketmq', raw, input.spec.modulePath).consumer({ group: `probe-${process.pid}`, model: 'CLUSTERING', instanceName: 'probe' })).shutdown();
+        sent = 1;
+      } catch {
+        sent = 0;
+      } finally {
+        await (raw as { close(): Promise<void> }).close().catch(() => undefined);
+      }
+    } else if (t.kind === 'log-consume') {
+      const a = new RecordingLogAdapter(assertAdapter('kafka', raw, input.spec.modulePath), rec, input.timeouts, input.scope);
+      try {
+        const c = await a.consumer({ groupId: t.groupId, autoOffsetReset: 'earliest' });
+        await c.subscribe(t.topics);
+        await untilQuiet(t, () => sent, async () => {
+          const rs = await c.poll({ maxRecords: 500, timeoutMs: Math.min(50, t.idleMs) });
+          if (rs.length === 0) return;
+          sent += rs.length;
+          await c.commit();
+        });
+        await c.close();
+      } finally {
+        await a.close();
+      }
+    } else if (t.kind === 'queue-consume') {
+      const a = new RecordingQueueAdapter(assertAdapter('rabbitmq', raw, input.spec.modulePath), rec, input.timeouts, input.scope);
+      try {
+        const ch = await a.openChannel();
+        if (t.prefetch !== undefined) await ch.prefetch(t.prefetch);
+        const settles: Promise<void>[] = [];
+        await ch.consume(t.queue, (d) => {
+          sent++;
+          settles.push(ch.ack(d.deliveryTag));
+        });
+        await untilQuiet(t, () => sent, () => new Promise((r) => setTimeout(r, 20)));
+        await Promise.all(settles);
+        await ch.close();
+      } finally {
+        await a.close();
+      }
+    } else if (t.kind === 'broker-consume') {
+      const a = new RecordingBrokerAdapter(assertAdapter('rocketmq', raw, input.spec.modulePath), rec, input.timeouts, input.scope);
+      try {
+        const c = await a.consumer({ group: t.group, model: 'CLUSTERING', instanceName: t.instanceName, consumeFrom: { from: 'first' } });
+        await c.subscribe(t.topic, t.expression);
+        await c.start();
+        await untilQuiet(t, () => sent, async () => {
+          const ms = await c.receive({ maxMessages: 64, timeoutMs: Math.min(50, t.idleMs) });
+          for (const m of ms) await c.settle(m, 'CONSUME_SUCCESS');
+          sent += ms.length;
+        });
+        await c.shutdown();
+      } finally {
+        await a.close();
+      }
+    } else if (t.kind === 'log-send') {
       const a = new RecordingLogAdapter(assertAdapter('kafka', raw, input.spec.modulePath), rec, input.timeouts, input.scope);
       try {
         const p = await a.producer({ acks: t.acks });

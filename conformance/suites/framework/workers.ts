@@ -1,5 +1,5 @@
 /**
- * A piscina pool that runs producer tasks (worker-tasks.ts) on worker threads, for adapters
+ * A piscina pool that runs producer and consumer tasks (worker-tasks.ts) on worker threads, for adapters
  * that declare `worker-threads` and can describe themselves with `workerSpec()`. Each task gets
  * a fresh WorkerSpec (a spec may carry a MessagePort, which can be transferred only once).
  */
@@ -15,12 +15,19 @@ export interface WorkerPool {
   readonly threads: number;
   /** Runs a task on a worker; its recorded operations are merged into the history. Resolves with how many messages it completed. */
   run(task: WorkerTask): Promise<number>;
+  /**
+   * Whether the adapter's worker side can consume too (asked once, on a worker). Some adapters
+   * serve only producers to workers; their checks keep consumers on the main thread, and so does
+   * a pool of one thread (a consumer task holds its thread while producers run).
+   */
+  consumers(): Promise<boolean>;
   close(): Promise<void>;
 }
 
 export function createWorkerPool(model: ModelName, specOf: () => Promise<WorkerSpec>, recorder: HistoryRecorder, timeouts: OperationTimeouts, threads: number): WorkerPool {
   const pool = new Piscina({ ...workerEntry(path.join(__dirname, 'worker-tasks.ts')), minThreads: 0, maxThreads: threads, idleTimeout: 1000 });
   let n = 0;
+  let consumers: Promise<boolean> | null = null;
   // A worker that dies or posts garbage surfaces as an 'error' event; unhandled, it would end the process.
   let poolError: Error | null = null;
   pool.on('error', (e: Error) => {
@@ -42,6 +49,11 @@ export function createWorkerPool(model: ModelName, specOf: () => Promise<WorkerS
       recorder.merge(out.events);
       if (out.error) throw new MqlabError(out.error.code, `worker task ${task.kind}: ${out.error.message}`);
       return out.sent;
+    },
+    consumers() {
+      // A consumer task holds its thread until the producers are done: it needs one of its own.
+      consumers ??= threads < 2 ? Promise.resolve(false) : this.run({ kind: 'probe-consumers' }).then((ok) => ok > 0, () => false);
+      return consumers;
     },
     async close() {
       await pool.destroy();

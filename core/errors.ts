@@ -32,11 +32,28 @@ export function isMqlabError(e: unknown, code?: string): e is MqlabError {
   return e instanceof MqlabError && (code === undefined || e.code === code);
 }
 
+/**
+ * A short printable description of any value for an error message. Never throws: String()
+ * throws on symbols and on detached typed arrays, and an error path must not fail itself.
+ */
+export function describeValue(value: unknown): string {
+  try {
+    if (typeof value === 'string') return JSON.stringify(value.length > 300 ? value.slice(0, 300) + '…' : value);
+    if (typeof value === 'symbol' || typeof value === 'function') return typeof value;
+    if (typeof value === 'bigint') return `${value}n`;
+    if (value === null || typeof value !== 'object') return String(value);
+    if (ArrayBuffer.isView(value)) return `${value.constructor?.name ?? 'TypedArray'}(${value.byteLength})`;
+    return Array.isArray(value) ? `array(${value.length})` : 'object';
+  } catch {
+    return typeof value;
+  }
+}
+
 /** Uniform argument-validation messages ("options.segmentBytes must be a positive integer"). */
 export const Errors = {
   invalidArg: (what: string, expectation: string, details?: Record<string, unknown>) =>
     new MqlabError('ERR_INVALID_ARG', `${what} must be ${expectation}`, details),
   closed: (what: string) => new MqlabError('ERR_CLOSED', `${what} is closed`),
   badName: (kind: string, name: unknown, why: string) =>
-    new MqlabError('ERR_BAD_NAME', `invalid ${kind} name ${JSON.stringify(String(name)).slice(0, 300)}: ${why}`, { kind }),
+    new MqlabError('ERR_BAD_NAME', `invalid ${kind} name ${describeValue(name)}: ${why}`, { kind }),
 };

@@ -189,7 +189,8 @@ export function buildIndexes(ops: readonly Op[]): Indexes {
         if (op.type === 'invoke') {
           const batch: SendInfo[] = [];
           const msgs = Array.isArray(v.messages) ? (v.messages as SendRequest[]) : [];
-          msgs.forEach((m, position) => {
+          for (let position = 0; position < msgs.length; position++) {
+            const m = msgs[position]!;
             const num = ids.intern(m.id);
             const s: SendInfo = {
               id: m.id,
@@ -215,7 +216,7 @@ export function buildIndexes(ops: readonly Op[]): Indexes {
             while (sendByNum.length < num) sendByNum.push(undefined);
             sendByNum[num] = s;
             batch.push(s);
-          });
+          }
           pushTo(pendingSends, op.process, batch);
         } else {
           const queue = pendingSends.get(op.process);
@@ -232,8 +233,10 @@ export function buildIndexes(ops: readonly Op[]): Indexes {
             s.status = op.type;
           }
           if (op.type === 'ok') {
-            for (const r of results) {
-              const s = idx.sends.get(r.id);
+            for (let k = 0; k < results.length; k++) {
+              const r = results[k]!;
+              // Results usually come in batch order: no lookup then.
+              const s = batch !== undefined && batch[k]?.id === r.id ? batch[k] : idx.sends.get(r.id);
               if (!s) continue;
               s.stream = r.stream;
               s.offset = r.offset ?? undefined;

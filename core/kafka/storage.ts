@@ -1,3 +1,5 @@
+import * as fs from 'node:fs';
+import { isMqlabError } from '../errors';
 import type { CommitLogOptions, IndexFileOptions, LogRecord, RecoveryReport } from '../log/types';
 
 /**
@@ -45,6 +47,18 @@ export function openLog(dir: string, options: CommitLogOptions): PartitionLog {
   return core().CommitLog.open(dir, options);
 }
 
+/**
+ * Opens a partition's offset or time index. An index is derived data: one the core rejects as
+ * corrupt (cut shorter than its header, fewer entries than its header claims) is removed and
+ * reopened empty, and the partition rebuilds it from its log as it does a missing one.
+ */
 export function openIndex(path: string, entryBytes: number): PartitionIndex {
-  return core().IndexFile.open(path, { entryBytes, growBytes: 64 * 1024 });
+  const options = { entryBytes, growBytes: 64 * 1024 };
+  try {
+    return core().IndexFile.open(path, options);
+  } catch (e) {
+    if (!isMqlabError(e, 'ERR_CORRUPT')) throw e;
+    fs.rmSync(path, { force: true });
+    return core().IndexFile.open(path, options);
+  }
 }

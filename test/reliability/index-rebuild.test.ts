@@ -6,9 +6,6 @@
  * an ack is not confirmed), or refuse to open with a typed error — never crash, never serve wrong data.
  *
  * KNOWN BUGS (assertions marked todo until the engine owners fix them; see the reliability report):
- *  - Kafka: an offset.index/time.index cut shorter than its 64-byte header, or cut to half its
- *    entries, makes KafkaEngine.open fail with ERR_CORRUPT (from IndexFile.open) instead of
- *    rebuilding the index from the partition log (a deleted or empty index is rebuilt).
  *  - RocketMQ: the same for ConsumeQueue files: Broker.start fails with ERR_CORRUPT ("too short to
  *    have a header" / "claims more entries than it holds") instead of rebuilding from the CommitLog.
  *  - RabbitMQ: an acks.idx cut shorter than its header or cut to half makes RabbitEngine.open fail
@@ -80,7 +77,7 @@ for (const mode of MODES) {
     t.equal(indexes.length, 2, 'one offset and one time index');
     for (const f of indexes) damage(f, mode);
     const opened = openOrTyped(() => KafkaEngine.open(dir, { retentionCheckIntervalMs: 0, indexIntervalBytes: 256 }));
-    t.type(opened, KafkaEngine, `the engine reopens and rebuilds (got ${typeof opened === 'string' ? opened : 'an engine'})`, mode === 'short' || mode === 'half' ? { todo: 'Kafka partitions do not rebuild an index file IndexFile.open rejects as ERR_CORRUPT (see top of file)' } : {});
+    t.type(opened, KafkaEngine, `the engine reopens and rebuilds (got ${typeof opened === 'string' ? opened : 'an engine'})`);
     if (typeof opened === 'string') return;
     engine = opened;
     t.teardown(() => engine.close());

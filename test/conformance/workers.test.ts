@@ -28,16 +28,17 @@ t.test('an adapter with workerSpec gets its producers run on worker threads', as
 });
 
 t.test('consumers run on worker threads too where the adapter worker side can consume', async (t) => {
-  for (const [model, check] of [['rabbitmq', 'ordering/queue-fifo'], ['rocketmq', 'ordering/per-queue-fifo']] as const) {
+  const cases = [['rabbitmq', 'builtin', 'ordering/queue-fifo'], ['rocketmq', 'builtin', 'ordering/per-queue-fifo'], ['kafka', 'memory', 'ordering/per-partition-fifo']] as const;
+  for (const [model, adapter, check] of cases) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mqlab-workers-'));
     t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
-    const run = await runConformance({ model, adapter: resolveAdapter(model, 'builtin'), seed: 7, long: false, threads: 2, filter: [check], historyDir: dir, scale: { messages: 90, idleMs: 80 } });
+    const run = await runConformance({ model, adapter: resolveAdapter(model, adapter), seed: 7, long: false, threads: 2, filter: [check], historyDir: dir, scale: { messages: 90, idleMs: 80 } });
     t.same(run.counts, { pass: 1, fail: 0, skip: 0 }, `${model}: ${run.results[0]?.reason ?? ''}`);
     const h = readHistory(run.results[0]!.historyFile!);
     const polls = h.ops.filter((o) => o.f === 'poll' && o.type === 'ok');
     const onWorkers = polls.filter((o) => /^w\d+\./.test(o.process));
     const delivered = onWorkers.reduce((n, o) => n + ((o.value as { messages?: unknown[] }).messages?.length ?? 0), 0);
-    t.equal(delivered, 90, `${model}: the worker consumer received all 90`);
+    t.equal(delivered, 90, `${model} (${adapter}): the worker consumer received all 90`);
     t.equal(polls.length, onWorkers.length, `${model}: no delivery was read on the main thread`);
     t.ok(h.ops.some((o) => o.f === 'drain' && o.type === 'ok'), `${model}: the target was marked drained after the worker consumer went quiet`);
     t.ok(h.ops.every((o, i) => i === 0 || h.ops[i - 1]!.time <= o.time), `${model}: merged history is in time order`);

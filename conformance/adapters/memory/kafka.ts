@@ -11,9 +11,11 @@
  *  - committed offsets per group (the next offset to read), seek, offsets by time;
  *  - a virtual clock (`advanceTime`) that drives time-based retention.
  * It claims at-least-once: records after the last commit are read again after a crash.
+ * `createAdapter` adds worker-thread support (kafka-threads.ts), which a copy may leave out.
  */
 import { MqlabError } from '../../../core/errors';
-import type { AdapterInfo, AdapterOptions } from '../common';
+import type { AdapterInfo, AdapterOptions, WorkerSpec } from '../common';
+import { logWorkerSpec } from './kafka-threads';
 import type { ConsumedRecord, ConsumerOptions, LogAdapter, LogCapability, LogConsumer, LogProducer, PollOptions, ProduceRecord, ProduceResult, ProducerOptions, TopicPartition, TopicPartitionOffset, TopicSpec } from '../log-model';
 
 interface StoredRecord {
@@ -353,6 +355,26 @@ export class MemoryLogAdapter implements LogAdapter {
   }
 }
 
+/** The adapter the harness loads: the example plus producers and consumers on worker threads. */
+class ThreadedMemoryLogAdapter extends MemoryLogAdapter {
+  override readonly info: AdapterInfo<'kafka', LogCapability> = {
+    model: 'kafka',
+    name: 'in-memory example log adapter',
+    guarantee: 'at-least-once',
+    capabilities: [...CAPABILITIES, 'consumer-crash', 'virtual-time', 'worker-threads'],
+  };
+  private readonly servers: { close(): void }[] = [];
+
+  async workerSpec(): Promise<WorkerSpec> {
+    return logWorkerSpec(this, this.servers);
+  }
+
+  override async close(): Promise<void> {
+    for (const s of this.servers) s.close();
+    await super.close();
+  }
+}
+
 export function createAdapter(_options: AdapterOptions): LogAdapter {
-  return new MemoryLogAdapter();
+  return new ThreadedMemoryLogAdapter();
 }

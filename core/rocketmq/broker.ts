@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileNameFor } from '../names';
-import { isMqlabError } from '../errors';
+import { describeValue, isMqlabError } from '../errors';
 import type { FlushPolicy } from '../log/types';
 import {
   DEFAULT_DELAY_LEVELS, DEFAULT_MAX_RECONSUME_TIMES, MAX_MESSAGE_SIZE, PROPERTY_DELAY_TIME_LEVEL, PROPERTY_ORIGIN_MESSAGE_ID,
@@ -24,7 +24,7 @@ import { coreStorage, type CommitLogLike, type StorageProvider } from './storage
 import { codeMatches, parseSubscription, type SubscriptionData } from './subscription';
 import { tagHashCode } from './tag-hash';
 import { TopicConfigManager } from './topic-config-manager';
-import { checkGroup, checkTopic } from './validators';
+import { checkGroup, checkInteger, checkObject, checkQueueRefs, checkString, checkTopic } from './validators';
 import {
   PERM_READ, PERM_WRITE, type BrokerApi, type ConsumerHeartbeat, type GroupMembers, type PullRequest, type PullResult, type PutResult,
   type QueueRef, type RawPullResult, type SendBackRequest, type SendRequest, type TopicConfig,
@@ -109,6 +109,8 @@ export interface BrokerStats {
 
 const EMPTY_BODY_ERROR = 'message body length is zero';
 const EMPTY = new Uint8Array(0);
+/** setTimeout's largest delay; longer waits are capped (a larger one would fire at once). */
+const MAX_TIMER_MS = 2_147_483_647;
 
 /**
  * A RocketMQ broker on the storage core: one CommitLog for every topic, a ConsumeQueue per
@@ -308,7 +310,7 @@ export class Broker implements BrokerApi {
 
   sendMessage(req: SendRequest): PutResult {
     this.checkRunning();
-    if (req === null || typeof req !== 'object') throw RocketErrors.invalid('send request', 'an object');
+    checkObject('send request', req);
     const topic = req.topic;
     let ts = this.topics.get(topic);
     if (!ts || topic === SCHEDULE_TOPIC) {
@@ -354,7 +356,7 @@ export class Broker implements BrokerApi {
 
   private prepare(m: MessageInit, topic: string, queueId: number, cq: ConsumeQueue, born: number, now: number): Prepared {
     if (m === null || typeof m !== 'object') throw RocketErrors.messageIllegal('message must be an object');
-    if (m.topic !== topic) throw RocketErrors.messageIllegal(`every message of a batch must have topic ${topic} (got ${String(m.topic)})`);
+    if (m.topic !== topic) throw RocketErrors.messageIllegal(`every message of a batch must have topic ${topic} (got ${describeValue(m.topic)})`);
     const body = this.bodyOf(m.body);
     const flag = m.flag ?? 0;
     if (m.tags === undefined && m.keys === undefined && m.properties === undefined && !m.delayTimeLevel) {
@@ -539,14 +541,15 @@ export class Broker implements BrokerApi {
 
   private pull<R>(req: PullRequest, format: (scan: ScanResult) => R): R | Promise<R> {
     this.checkRunning();
-    if (req === null || typeof req !== 'object') throw RocketErrors.invalid('pull request', 'an object');
+    checkObject('pull request', req);
+    if (req.suspendMs !== undefined && (typeof req.suspendMs !== 'number' || Number.isNaN(req.suspendMs))) throw RocketErrors.invalid('suspendMs', 'a number of ms');
     this.groupOrAutoCreate(req.group);
     const cq = this.queueOrThrow(req.topic, req.queueId);
     if (!Number.isInteger(req.queueOffset)) throw RocketErrors.invalid('queueOffset', 'an integer');
     if (!Number.isInteger(req.maxMsgNums) || req.maxMsgNums < 1) throw RocketErrors.invalid('maxMsgNums', 'a positive integer');
     const sub = this.subscriptionOf(req.topic, req.subExpression);
     const scan = this.scan(cq, req.queueOffset, req.maxMsgNums, sub);
-    const wait = req.suspendMs ?? 0;
+    const wait = Math.min(req.suspendMs ?? 0, MAX_TIMER_MS);
     if (scan.head.pullStatus !== 'NO_NEW_MSG' || !(wait > 0)) return format(scan);
     return new Promise((resolve) => {
       const wake = () => {
@@ -648,6 +651,7 @@ export class Broker implements BrokerApi {
 
   viewMessage(commitLogOffset: number): MessageExt {
     this.checkRunning();
+    checkInteger('commitLogOffset', commitLogOffset);
     try {
       return this.readMessage(commitLogOffset);
     } catch (e) {
@@ -661,7 +665,9 @@ export class Broker implements BrokerApi {
   queryMessage(topic: string, key: string, maxNum: number, begin: number, end: number): MessageExt[] {
     this.checkRunning();
     this.topicOrThrow(topic);
-    if (typeof key !== 'string' || key.length === 0) throw RocketErrors.invalid('key', 'a non-empty string');
+    checkString('key', key);
+    checkInteger('maxNum', maxNum, 1);
+    if (typeof begin !== 'number' || typeof end !== 'number' || Number.isNaN(begin) || Number.isNaN(end)) throw RocketErrors.invalid('begin and end', 'numbers (ms since epoch)');
     const out: MessageExt[] = [];
     for (const pos of this.keyIndex.candidates(topic, key)) {
       const m = this.readMessage(pos);
@@ -689,8 +695,13 @@ export class Broker implements BrokerApi {
 
   heartbeat(hb: ConsumerHeartbeat): void {
     this.checkRunning();
-    if (hb === null || typeof hb !== 'object' || typeof hb.clientId !== 'string') throw RocketErrors.invalid('heartbeat', 'an object with clientId');
+    checkObject('heartbeat', hb);
+    checkString('heartbeat.clientId', hb.clientId);
     this.groupOrAutoCreate(hb.group);
+    if (hb.messageModel !== 'CLUSTERING' && hb.messageModel !== 'BROADCASTING') throw RocketErrors.invalid('heartbeat.messageModel', "'CLUSTERING' or 'BROADCASTING'");
+    if (!Array.isArray(hb.subscriptions) || !hb.subscriptions.every((s) => s !== null && typeof s === 'object' && typeof s.topic === 'string' && typeof s.subString === 'string')) {
+      throw RocketErrors.invalid('heartbeat.subscriptions', 'an array of { topic, subString } (strings)');
+    }
     if (hb.messageModel === 'CLUSTERING') {
       const retry = retryTopicOf(hb.group);
       if (!this.topics.has(retry)) {
@@ -702,6 +713,8 @@ export class Broker implements BrokerApi {
   }
 
   unregisterClient(clientId: string, group: string): void {
+    checkString('clientId', clientId);
+    checkGroup(group);
     this.consumers.unregister(clientId, group);
   }
 
@@ -712,7 +725,9 @@ export class Broker implements BrokerApi {
 
   waitConsumerIdsChanged(group: string, knownVersion: number, timeoutMs: number): GroupMembers | Promise<GroupMembers> {
     this.groupOrThrow(group);
-    return this.consumers.waitChange(group, knownVersion, this.running ? timeoutMs : 0);
+    checkInteger('knownVersion', knownVersion);
+    if (typeof timeoutMs !== 'number' || Number.isNaN(timeoutMs)) throw RocketErrors.invalid('timeoutMs', 'a number');
+    return this.consumers.waitChange(group, knownVersion, this.running ? Math.min(timeoutMs, MAX_TIMER_MS) : 0);
   }
 
   /** Drops clients whose heartbeat expired (by the clock); returns their ids. */
@@ -722,11 +737,14 @@ export class Broker implements BrokerApi {
 
   lockBatchMQ(group: string, clientId: string, queues: QueueRef[]): QueueRef[] {
     this.groupOrThrow(group);
-    return this.consumers.lock(group, clientId, queues);
+    checkString('clientId', clientId);
+    return this.consumers.lock(group, clientId, checkQueueRefs('queues', queues));
   }
 
   unlockBatchMQ(group: string, clientId: string, queues: QueueRef[]): void {
-    this.consumers.unlock(group, clientId, queues);
+    checkGroup(group);
+    checkString('clientId', clientId);
+    this.consumers.unlock(group, clientId, checkQueueRefs('queues', queues));
   }
 
   queryConsumerOffset(group: string, topic: string, queueId: number): number {
@@ -755,7 +773,10 @@ export class Broker implements BrokerApi {
    */
   consumerSendMessageBack(req: SendBackRequest): void {
     this.checkRunning();
+    checkObject('send-back request', req);
     this.groupOrThrow(req.group);
+    checkInteger('commitLogOffset', req.commitLogOffset);
+    if (typeof req.delayLevel !== 'number' || Number.isNaN(req.delayLevel)) throw RocketErrors.invalid('delayLevel', 'a number (0: by reconsume times, < 0: to the DLQ)');
     const rec = (() => {
       try {
         return decodeRecord(this.log.read(req.commitLogOffset).payload);

@@ -1,3 +1,4 @@
+import { describeValue } from '../errors';
 import { RocketErrors } from './errors';
 
 /**
@@ -6,7 +7,7 @@ import { RocketErrors } from './errors';
  */
 export function addressPrefix(storeHost: string): string {
   const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3}):(\d{1,5})$/.exec(storeHost);
-  if (!m) throw RocketErrors.invalid('broker address', `an IPv4 host:port (got ${JSON.stringify(storeHost)})`);
+  if (!m) throw RocketErrors.invalid('broker address', `an IPv4 host:port (got ${describeValue(storeHost)})`);
   const ip = [m[1], m[2], m[3], m[4]].map((p) => Number(p).toString(16).toUpperCase().padStart(2, '0')).join('');
   return ip + Number(m[5]).toString(16).toUpperCase().padStart(8, '0');
 }
@@ -22,7 +23,7 @@ export interface DecodedMessageId {
 
 export function decodeMessageId(msgId: unknown): DecodedMessageId {
   if (typeof msgId !== 'string' || !/^[0-9A-Fa-f]{32}$/.test(msgId)) {
-    throw RocketErrors.messageIllegal(`msgId ${JSON.stringify(String(msgId)).slice(0, 80)} is not 32 hex digits (IPv4 + port + CommitLog offset)`, { msgId });
+    throw RocketErrors.messageIllegal(`msgId ${describeValue(msgId).slice(0, 80)} is not 32 hex digits (IPv4 + port + CommitLog offset)`, { msgId });
   }
   const ip = [0, 2, 4, 6].map((i) => parseInt(msgId.slice(i, i + 2), 16)).join('.');
   const port = parseInt(msgId.slice(8, 16), 16);

@@ -27,7 +27,7 @@ const TAG_TOKEN = /^[^\s|*]+$/;
  */
 export function parseSubscription(topic: string, expression: unknown): SubscriptionData {
   if (expression === undefined || expression === null) expression = SUB_ALL;
-  if (typeof expression !== 'string') throw RocketErrors.subscriptionParseFailed(String(expression), 'the expression must be a string');
+  if (typeof expression !== 'string') throw RocketErrors.subscriptionParseFailed(expression, 'the expression must be a string');
   const trimmed = expression.trim();
   if (trimmed === '' || trimmed === SUB_ALL) return { topic, subString: SUB_ALL, all: true, tagsSet: [], codeSet: [] };
   const tags: string[] = [];

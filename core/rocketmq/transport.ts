@@ -4,6 +4,7 @@ import type { BrokerApi, PullResult, RawPullResult, SendRequest } from './broker
 import { HEADER_BYTES, messageFromRecord } from './message-codec';
 import { addressPrefix } from './message-id';
 import type { MessageExt } from './message';
+import { describeValue } from '../errors';
 import { RocketErrors } from './errors';
 import type { NameServerApi } from './route';
 
@@ -102,7 +103,7 @@ export class TransportGateway {
   }
 
   brokerCall(addr: string, method: string, args: unknown[]): unknown {
-    if (!BROKER_METHODS.has(method)) throw RocketErrors.invalid('broker method', `one of the BrokerApi methods (got ${method})`);
+    if (!BROKER_METHODS.has(method)) throw RocketErrors.invalid('broker method', `one of the BrokerApi methods (got ${describeValue(method)})`);
     // Pulls cross threads as raw records in one buffer; the worker decodes them (see connectTransport).
     const target = method === 'pullMessage' ? 'pullMessageRaw' : method;
     const result = (this.transport.broker(addr) as unknown as Record<string, (...a: unknown[]) => unknown>)[target]!(...args);

@@ -18,7 +18,8 @@
  *  - delay levels and all timing on a virtual clock (`advanceTime`).
  */
 import { MqlabError } from '../../../core/errors';
-import type { AdapterInfo, AdapterOptions } from '../common';
+import type { AdapterInfo, AdapterOptions, WorkerSpec } from '../common';
+import { brokerWorkerSpec } from './rocketmq-threads';
 import {
   DELAY_LEVELS_MS,
   type BrokerAdapter,
@@ -428,6 +429,26 @@ export class MemoryRocketAdapter implements BrokerAdapter {
   async close(): Promise<void> {}
 }
 
+/** The adapter the harness loads: the example plus producers and consumers on worker threads. */
+class ThreadedMemoryRocketAdapter extends MemoryRocketAdapter {
+  override readonly info: AdapterInfo<'rocketmq', BrokerCapability> = {
+    model: 'rocketmq',
+    name: 'in-memory example broker adapter',
+    guarantee: 'at-least-once',
+    capabilities: [...CAPABILITIES, 'consumer-crash', 'virtual-time', 'worker-threads'],
+  };
+  private readonly servers: { close(): void }[] = [];
+
+  async workerSpec(): Promise<WorkerSpec> {
+    return brokerWorkerSpec(this, this.servers);
+  }
+
+  override async close(): Promise<void> {
+    for (const s of this.servers) s.close();
+    await super.close();
+  }
+}
+
 export function createAdapter(_options: AdapterOptions): BrokerAdapter {
-  return new MemoryRocketAdapter();
+  return new ThreadedMemoryRocketAdapter();
 }

@@ -7,7 +7,7 @@ import { decodeMessageId } from './message-id';
 import { PERM_READ, PERM_WRITE } from './broker-api';
 import type { TopicRouteData } from './route';
 import type { Transport } from './transport';
-import { checkTopic } from './validators';
+import { checkMessageQueue, checkTopic } from './validators';
 
 let instanceSeq = 0;
 
@@ -66,6 +66,7 @@ export class MQClient {
 
   /** The broker of a queue when its route is cached, else undefined. */
   cachedBroker(mq: MessageQueue): BrokerApi | undefined {
+    checkMessageQueue('mq', mq);
     const addr = this.routes.get(mq.topic)?.brokerAddrs.get(mq.brokerName);
     return addr === undefined ? undefined : this.transport.broker(addr);
   }
@@ -75,6 +76,7 @@ export class MQClient {
   }
 
   async brokerFor(mq: MessageQueue): Promise<BrokerApi> {
+    checkMessageQueue('mq', mq);
     let r = await this.route(mq.topic);
     let addr = r.brokerAddrs.get(mq.brokerName);
     if (addr === undefined) {

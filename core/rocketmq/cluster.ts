@@ -89,6 +89,7 @@ export class RocketCluster {
 
   /** Creates (or grows) a topic on the given brokers (default: every running broker). */
   createTopic(topic: string, queueNums = 4, brokerNames = this.brokerNames): void {
+    if (!Array.isArray(brokerNames)) throw RocketErrors.invalid('brokerNames', 'an array of broker names');
     for (const n of brokerNames) {
       const b = this.broker(n);
       if (b.isRunning) b.createTopic(topic, queueNums);

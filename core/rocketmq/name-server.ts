@@ -47,8 +47,9 @@ export class NameServer implements NameServerApi {
   }
 
   registerBroker(reg: BrokerRegistration): void {
-    if (reg === null || typeof reg !== 'object' || typeof reg.brokerAddr !== 'string' || typeof reg.brokerName !== 'string') {
-      throw RocketErrors.invalid('broker registration', 'an object with brokerName and brokerAddr');
+    if (reg === null || typeof reg !== 'object' || typeof reg.brokerAddr !== 'string' || typeof reg.brokerName !== 'string' ||
+      !Array.isArray(reg.topicConfigs) || !reg.topicConfigs.every((c) => c !== null && typeof c === 'object' && typeof c.topicName === 'string')) {
+      throw RocketErrors.invalid('broker registration', 'an object with brokerName, brokerAddr and topicConfigs');
     }
     this.live.set(reg.brokerAddr, { lastUpdate: this.clock(), reg: { ...reg, topicConfigs: reg.topicConfigs.map((t) => ({ ...t })) } });
   }

@@ -6,7 +6,7 @@ import { RocketErrors } from './errors';
 import type { MessageExt, MessageInit, MessageQueue } from './message';
 import { addressPrefix, createMessageId } from './message-id';
 import type { Transport } from './transport';
-import { checkGroup, checkTopic } from './validators';
+import { checkGroup, checkMessageQueue, checkTopic } from './validators';
 
 export type SendStatus = 'SEND_OK';
 
@@ -114,15 +114,17 @@ export class Producer {
     if (!this.running) throw RocketErrors.notStarted(`producer ${this.group}`);
     const msgs: readonly MessageInit[] = Array.isArray(msg) ? msg : [msg as MessageInit];
     if (msgs.length === 0) throw RocketErrors.messageIllegal('a batch must contain at least one message');
+    for (const m of msgs) if (m === null || typeof m !== 'object') throw RocketErrors.messageIllegal('message must be an object');
     const topic = msgs[0]!.topic;
     for (const m of msgs) this.check(m, topic);
+    if (target !== undefined && typeof target !== 'function') checkMessageQueue('message queue', target);
     let lastError: unknown;
     for (let attempt = 0; attempt <= this.retries; attempt++) {
       const info = (attempt === 0 ? this.client.cachedRoute(topic) : undefined) ?? (await this.client.route(topic, attempt > 0));
       const mqs = info.writeQueues;
       if (mqs.length === 0) throw RocketErrors.noRoute(topic);
       let mq: MessageQueue;
-      if (typeof target === 'function') mq = target(mqs, msgs[0]!, arg);
+      if (typeof target === 'function') mq = checkMessageQueue('the queue the selector returned', target(mqs, msgs[0]!, arg));
       else if (target !== undefined) mq = target;
       else {
         const n = this.sendWhichQueue.get(topic) ?? Math.floor(Math.random() * mqs.length);

@@ -5,7 +5,7 @@ import type { MessageExt, MessageQueue } from './message';
 import { defaultOffsetStoreDir, LocalFileOffsetStore, RemoteBrokerOffsetStore, type OffsetStore } from './offset-store';
 import { parseSubscription, tagMatches } from './subscription';
 import type { Transport } from './transport';
-import { checkGroup } from './validators';
+import { checkGroup, checkInteger, checkMessageQueue } from './validators';
 
 export interface PullConsumerOptions {
   group: string;
@@ -61,6 +61,7 @@ export class PullConsumer {
 
   private async doPull(mq: MessageQueue, subExpression: string, offset: number, maxNums: number, suspendMs: number): Promise<PullResult> {
     if (!this.running) throw RocketErrors.notStarted(`pull consumer ${this.group}`);
+    checkMessageQueue('mq', mq);
     const sub = parseSubscription(mq.topic, subExpression);
     const broker = await this.client.brokerFor(mq);
     const res = await broker.pullMessage({ group: this.group, topic: mq.topic, queueId: mq.queueId, queueOffset: offset, maxMsgNums: maxNums, subExpression: sub.subString, suspendMs });
@@ -70,11 +71,14 @@ export class PullConsumer {
   }
 
   async updateConsumeOffset(mq: MessageQueue, offset: number): Promise<void> {
+    checkMessageQueue('mq', mq);
+    checkInteger('offset', offset);
     await this.offsetStore.update(mq, offset);
   }
 
   /** The stored offset, or -1. */
-  fetchConsumeOffset(mq: MessageQueue): Promise<number> {
+  async fetchConsumeOffset(mq: MessageQueue): Promise<number> {
+    checkMessageQueue('mq', mq);
     return this.offsetStore.read(mq);
   }
 

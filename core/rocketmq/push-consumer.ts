@@ -7,7 +7,7 @@ import { mqKey, type MessageExt, type MessageQueue } from './message';
 import { defaultOffsetStoreDir, LocalFileOffsetStore, RemoteBrokerOffsetStore, type OffsetStore } from './offset-store';
 import { parseSubscription, tagMatches, type SubscriptionData } from './subscription';
 import type { Transport } from './transport';
-import { checkGroup } from './validators';
+import { checkGroup, checkTopic } from './validators';
 
 export type ConsumeConcurrentlyStatus = 'CONSUME_SUCCESS' | 'RECONSUME_LATER';
 export type ConsumeOrderlyStatus = 'SUCCESS' | 'SUSPEND_CURRENT_QUEUE_A_MOMENT';
@@ -111,15 +111,17 @@ export class PushConsumer {
 
   /** Subscribes `topic` with a tag expression (`*`, `TagA || TagB`). */
   subscribe(topic: string, subExpression = '*'): void {
-    this.subscriptions.set(topic, parseSubscription(topic, subExpression));
+    this.subscriptions.set(checkTopic(topic), parseSubscription(topic, subExpression));
   }
 
   registerMessageListener(listener: MessageListenerConcurrently): void {
+    if (typeof listener !== 'function') throw RocketErrors.invalid('message listener', 'a function');
     this.listener = listener;
     this.orderlyListener = undefined;
   }
 
   registerMessageListenerOrderly(listener: MessageListenerOrderly): void {
+    if (typeof listener !== 'function') throw RocketErrors.invalid('message listener', 'a function');
     this.orderlyListener = listener;
     this.listener = undefined;
   }

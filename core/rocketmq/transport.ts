@@ -98,11 +98,13 @@ export class TransportGateway {
   }
 
   nameServerCall(method: string, args: unknown[]): unknown {
+    if (!Array.isArray(args)) throw RocketErrors.invalid('args', 'an array');
     if (!NAME_SERVER_METHODS.has(method)) throw RocketErrors.invalid('NameServer method', `one of ${[...NAME_SERVER_METHODS].join(', ')}`);
     return (this.transport.nameServer as unknown as Record<string, (...a: unknown[]) => unknown>)[method]!(...args);
   }
 
   brokerCall(addr: string, method: string, args: unknown[]): unknown {
+    if (!Array.isArray(args)) throw RocketErrors.invalid('args', 'an array');
     if (!BROKER_METHODS.has(method)) throw RocketErrors.invalid('broker method', `one of the BrokerApi methods (got ${describeValue(method)})`);
     // Pulls cross threads as raw records in one buffer; the worker decodes them (see connectTransport).
     const target = method === 'pullMessage' ? 'pullMessageRaw' : method;

@@ -1,6 +1,7 @@
 import { describeValue, MqlabError } from '../errors';
 import { checkName, type NameRule } from '../names';
 import type { QueueRef } from './broker-api';
+import type { MessageQueue } from './message';
 import { GROUP_MAX_LENGTH, TOPIC_MAX_LENGTH, TOPIC_PATTERN } from './constants';
 
 /** RocketMQ's topic rule (`TopicValidator`): `^[%|a-zA-Z0-9_-]+$`, at most 127 characters. */
@@ -58,4 +59,13 @@ export function checkQueueRefs(what: string, value: unknown): QueueRef[] {
     }
   }
   return value as QueueRef[];
+}
+
+/** A MessageQueue argument: { topic, brokerName, queueId }. */
+export function checkMessageQueue(what: string, value: unknown): MessageQueue {
+  const mq = value as MessageQueue;
+  if (mq === null || typeof mq !== 'object' || typeof mq.topic !== 'string' || typeof mq.brokerName !== 'string' || !Number.isInteger(mq.queueId) || mq.queueId < 0) {
+    throw new MqlabError('ERR_INVALID_ARG', `${what} must be a MessageQueue { topic, brokerName, queueId } (got ${describeValue(value)})`);
+  }
+  return mq;
 }

@@ -9,12 +9,10 @@
  *  - Kafka Consumer.assign/subscribe/pause/resume/seekToBeginning/seekToEnd/beginningOffsets/
  *    endOffsets/committed/commit with a non-array or missing argument throw TypeError
  *    ("partitions.map is not a function", "partitions is not iterable", reading 'topic' of undefined).
- *  - A detached Uint8Array as a topic name (Kafka createTopic, RocketMQ getTopicConfig/getMinOffset/
- *    viewMessage) throws TypeError from String(name) while building the error message.
+ *  - A detached Uint8Array as a topic name (Kafka createTopic) throws TypeError from String(name)
+ *    while building the error message.
  *  - RabbitMQ channel.prefetch(detached Uint8Array, ...) throws TypeError ("Cannot perform
  *    %TypedArray%.prototype.join on a detached ArrayBuffer") while formatting its error.
- *  - RocketMQ Broker.lockBatchMQ(group) without queues throws TypeError "queues is not iterable";
- *    Broker.consumerSendMessageBack(undefined) throws TypeError reading 'group' of undefined.
  *  - Root of the detached-array cases: core/errors.ts Errors.badName (and the engines' own name
  *    errors) call String(name), which throws on a detached typed array; checking `typeof name`
  *    before formatting would make them ERR_BAD_NAME.
@@ -49,7 +47,6 @@ t.test('storage core: native binding and wrappers, hostile arguments, concurrent
 const ENGINE_TODO: Record<string, string | false> = {
   kafka: 'Kafka consumer methods and createTopic throw TypeError on non-array/detached arguments (see top of file)',
   rabbitmq: 'RabbitMQ channel.prefetch (and other name/number checks) throw TypeError on a detached Uint8Array (see top of file)',
-  rocketmq: 'RocketMQ broker name checks and lockBatchMQ throw TypeError on detached/missing arguments (see top of file)',
 };
 
 for (const engine of ENGINE_SECTIONS) {

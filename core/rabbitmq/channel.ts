@@ -34,6 +34,8 @@ export type ConfirmCallback = (err: Error | null, ok?: unknown) => void;
 interface ConfirmWaiter {
   upTo: number;
   failed: boolean;
+  /** The store error that nacked a message it waits for (else the nack is a reject-publish). */
+  failure?: Error | undefined;
   resolve: () => void;
   reject: (e: Error) => void;
 }
@@ -177,9 +179,10 @@ export class Channel extends EventEmitter implements DeliveryHolder {
   /**
    * @internal The engine's pump takes this round's returns and confirms; calling the returned
    * function emits the returns, then settles the confirms in publish order (basic.return before
-   * basic.ack, as a broker sends them).
+   * basic.ack, as a broker sends them). With `failure` (a store write failed), every confirm of
+   * the batch is a nack carrying it.
    */
-  takeConfirmBatch(): () => void {
+  takeConfirmBatch(): (failure?: Error) => void {
     this.confirmQueued = false;
     const returns = this.pendingReturns;
     const callbacks = this.pendingCallbacks;
@@ -189,23 +192,28 @@ export class Channel extends EventEmitter implements DeliveryHolder {
     if (nacks.length > 0) this.pendingNacks = [];
     const first = this.takenSeq + 1;
     this.takenSeq += callbacks.length;
-    return () => this.settleConfirms(returns, callbacks, nacks, first);
+    return (failure) => this.settleConfirms(returns, callbacks, nacks, first, failure);
   }
 
-  private settleConfirms(returns: ReturnMessage[], callbacks: Array<ConfirmCallback | undefined>, nacks: number[], first: number): void {
+  private settleConfirms(returns: ReturnMessage[], callbacks: Array<ConfirmCallback | undefined>, nacks: number[], first: number, failure: Error | undefined): void {
     for (const r of returns) this.emit('return', r);
     let nackIdx = 0;
     for (let i = 0; i < callbacks.length; i++) {
       const seq = first + i;
-      const nacked = nackIdx < nacks.length && nacks[nackIdx] === seq;
+      let nacked = nackIdx < nacks.length && nacks[nackIdx] === seq;
+      if (nacked) nackIdx++;
+      if (failure !== undefined) nacked = true;
       if (nacked) {
-        nackIdx++;
-        for (const w of this.waiters) if (w.upTo >= seq) w.failed = true;
+        for (const w of this.waiters) {
+          if (w.upTo < seq) continue;
+          w.failed = true;
+          if (failure !== undefined && w.failure === undefined) w.failure = failure;
+        }
       }
       const cb = callbacks[i];
       if (cb !== undefined) {
         try {
-          cb(nacked ? new Error('message nacked') : null);
+          cb(nacked ? (failure ?? new Error('message nacked')) : null);
         } catch (e) {
           this.consumerFailed(e);
         }
@@ -217,7 +225,7 @@ export class Channel extends EventEmitter implements DeliveryHolder {
       const still: ConfirmWaiter[] = [];
       for (const w of this.waiters) {
         if (w.upTo > last) still.push(w);
-        else if (w.failed) w.reject(amqpError('PRECONDITION_FAILED', 'a message was nacked by the broker (x-overflow reject-publish)'));
+        else if (w.failed) w.reject(w.failure ?? amqpError('PRECONDITION_FAILED', 'a message was nacked by the broker (x-overflow reject-publish)'));
         else w.resolve();
       }
       this.waiters = still;

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { resolve as resolvePath } from 'node:path';
-import { Errors, MqlabError } from '../errors';
+import { Errors, isMqlabError, MqlabError } from '../errors';
 import { amqpError, AmqpErrors } from './amqp-errors';
 import type { Channel } from './channel';
 import { Connection } from './connection';
@@ -88,6 +88,8 @@ export class RabbitEngine implements QueueHost {
   private pumpScheduled = false;
   private microRounds = 0;
   private confirmChain: Promise<void> = Promise.resolve();
+  /** A store write failed since the last confirm round: that round's confirms are nacked with it. */
+  private storeFailure: MqlabError | null = null;
   private readonly connections = new Set<Connection>();
   private defaultConnection: Connection | null = null;
   private closed = false;
@@ -499,18 +501,23 @@ export class RabbitEngine implements QueueHost {
       for (let i = 0; i < list.length; i++) list[i]!.dispatch();
     }
     const flushed = this.flushStores();
+    const failure = this.storeFailure;
+    if (failure !== null) this.storeFailure = null;
     if (this.confirmList.length > 0) {
       const channels = this.confirmList;
       this.confirmList = [];
       if (this.durability === 'sync') {
         const batches = channels.map((c) => c.takeConfirmBatch());
         const durable = flushed.map((s) => s.durable());
+        // A failed write or sync nacks the round: which publishes reached which store is not tracked.
         this.confirmChain = this.confirmChain
           .then(() => Promise.all(durable))
           .then(
-            () => batches.forEach((b) => b()),
-            () => batches.forEach((b) => b()),
+            () => batches.forEach((b) => b(failure ?? undefined)),
+            (e: unknown) => batches.forEach((b) => b(failure ?? asStoreError(e))),
           );
+      } else if (failure !== null) {
+        for (let i = 0; i < channels.length; i++) channels[i]!.takeConfirmBatch()(failure);
       } else {
         for (let i = 0; i < channels.length; i++) channels[i]!.takeConfirmBatch()();
       }
@@ -522,8 +529,32 @@ export class RabbitEngine implements QueueHost {
     const stores = this.dirtyStores;
     this.dirtyStores = [];
     const appended: QueueStore[] = [];
-    for (const s of new Set(stores)) if (s.flush()) appended.push(s);
+    for (const s of new Set(stores)) {
+      try {
+        if (s.flush()) appended.push(s);
+      } catch (e) {
+        this.storeWriteFailed(s, e);
+      }
+    }
     return appended;
+  }
+
+  /**
+   * A store could not append (a full disk, an I/O error): its batch is not persistent, so the
+   * messages still waiting in their queues are withdrawn and this round's publishes are nacked
+   * with the typed error. Earlier messages are untouched, and the next batch is tried afresh.
+   */
+  private storeWriteFailed(store: QueueStore, e: unknown): void {
+    const error = asStoreError(e);
+    if (this.storeFailure === null) this.storeFailure = error;
+    const byQueue = new Map<Queue, Set<QueueEntry>>();
+    for (const entry of store.takeUnwritten()) {
+      let set = byQueue.get(entry.queue);
+      if (set === undefined) byQueue.set(entry.queue, (set = new Set()));
+      set.add(entry);
+    }
+    for (const [queue, entries] of byQueue) queue.withdraw(entries);
+    if (!this.pumpScheduled) this.schedulePump();
   }
 
   /** Expires (dead-letters) messages whose TTL has passed, at the head of each queue. */
@@ -538,8 +569,10 @@ export class RabbitEngine implements QueueHost {
   /** Resolves when every persistent message published so far is written (and durable under 'sync'). */
   async flush(): Promise<void> {
     const stores = this.flushStores();
+    const failure = this.storeFailure;
     await Promise.all(stores.map((s) => s.durable()));
     await this.confirmChain;
+    if (failure !== null) throw failure;
   }
 
   // ---- lifecycle ----------------------------------------------------------------------------
@@ -607,4 +640,8 @@ export class RabbitEngine implements QueueHost {
     entry.storeSeq = f.storeSeq;
     return entry;
   }
+}
+
+function asStoreError(e: unknown): MqlabError {
+  return isMqlabError(e) ? e : new MqlabError('ERR_IO', `queue store write failed: ${String((e as Error)?.message ?? e)}`);
 }

@@ -266,6 +266,19 @@ export class Queue {
     if (this.consumers.length === 0 && this.autoDelete && this.hadConsumer && !this.deleted) this.host.autoDeleteQueue(this);
   }
 
+  /**
+   * Takes back entries whose store write failed (their publish is nacked): those still ready
+   * leave the queue; one already delivered stays with its consumer, as a message in memory.
+   */
+  withdraw(entries: ReadonlySet<QueueEntry>): void {
+    const keep = this.ready.clear().filter((e) => !entries.has(e));
+    for (const e of keep) this.ready.push(e);
+    const returned = this.returned.filter((e) => !entries.has(e));
+    this.returned.length = 0;
+    this.returned.push(...returned);
+    for (const e of entries) if (e.state === READY) e.state = GONE;
+  }
+
   /** Drops every ready message (not the unacked ones); returns how many. */
   purge(): number {
     const all = [...this.returned, ...this.ready.clear()];

@@ -13,8 +13,13 @@ export interface QueueStore {
   added(entry: QueueEntry): void;
   /** A persisted entry changed state (delivered, returned, gone). */
   changed(entry: QueueEntry): void;
-  /** Writes what is pending (batched per event-loop turn). True if anything was appended. */
+  /**
+   * Writes what is pending (batched per event-loop turn). True if anything was appended. Throws
+   * the storage error (ERR_NO_SPACE …) when an append failed; its entries are then in `takeUnwritten`.
+   */
   flush(): boolean;
+  /** Entries whose append failed (not persisted), once each. */
+  takeUnwritten(): QueueEntry[];
   /** Resolves when everything flushed so far is on stable storage. */
   durable(): Promise<void>;
   /** Entries that were live at the last close or crash, in queue order. */

@@ -20,7 +20,7 @@ import {
 } from './message-codec';
 import { addressPrefix, createMessageId } from './message-id';
 import { ScheduleService } from './schedule-service';
-import { coreStorage, type CommitLogLike, type StorageProvider } from './storage';
+import { coreStorage, type CommitLogLike, type IndexFileLike, type StorageProvider } from './storage';
 import { codeMatches, parseSubscription, type SubscriptionData } from './subscription';
 import { tagHashCode } from './tag-hash';
 import { TopicConfigManager } from './topic-config-manager';
@@ -92,6 +92,8 @@ export interface BrokerRecoveryReport {
   rebuilt: boolean;
   /** Records dispatched while opening. */
   redispatched: number;
+  /** Index files (ConsumeQueues, key index) the store rejected as corrupt, moved aside to `<file>.corrupt` and rebuilt. */
+  setAside: string[];
 }
 
 export interface BrokerStats {
@@ -148,6 +150,7 @@ export class Broker implements BrokerApi {
   private running = true;
   private timers: NodeJS.Timeout[] = [];
   private pendingPulls = new Set<() => void>();
+  private readonly setAside: string[] = [];
 
   constructor(options: BrokerOptions) {
     this.opts = options;
@@ -174,14 +177,15 @@ export class Broker implements BrokerApi {
     this.topicConfig = new TopicConfigManager(this.configDir);
     for (const cfg of this.topicConfig.topics.values()) this.openTopic(cfg);
     this.scheduleQueues = this.ensureTopic(SCHEDULE_TOPIC, this.delayLevels.length, PERM_READ | PERM_WRITE).queues;
-    this.keyIndex = new KeyIndex(this.storage.openIndexFile(path.join(this.dataDir, 'index', 'keys.idx'), { entryBytes: KEY_INDEX_UNIT }));
+    this.keyIndex = new KeyIndex(this.openRebuildable(path.join(this.dataDir, 'index', 'keys.idx'), KEY_INDEX_UNIT));
     this.offsets = new ConsumerOffsetManager(this.configDir);
     this.consumers = new ConsumerManager(this.clock);
 
     // Recovery: resume dispatch at the checkpoint when every ConsumeQueue holds at least what the
     // checkpoint recorded; otherwise (a queue lost or behind) rebuild them all from the CommitLog.
     const checkpoint = readJsonFile<{ dispatched?: number; counts?: Record<string, number[]> } | null>(path.join(this.configDir, 'checkpoint.json'), null);
-    let fromCheckpoint = !!checkpoint && typeof checkpoint.dispatched === 'number' &&
+    // An index file set aside as corrupt held entries from before the checkpoint: rebuild everything.
+    let fromCheckpoint = this.setAside.length === 0 && !!checkpoint && typeof checkpoint.dispatched === 'number' &&
       checkpoint.dispatched >= this.log.startPosition && checkpoint.dispatched <= this.log.endPosition;
     if (fromCheckpoint) {
       for (const [topic, counts] of Object.entries(checkpoint!.counts ?? {})) {
@@ -206,7 +210,7 @@ export class Broker implements BrokerApi {
       redispatched = this.dispatcher.dispatch();
     }
     for (const ts of this.topics.values()) for (const cq of ts.queues) cq.nextOffset = cq.maxOffset;
-    this.recovery = { fromCheckpoint, rebuilt, redispatched };
+    this.recovery = { fromCheckpoint, rebuilt, redispatched, setAside: [...this.setAside] };
 
     this.schedule = new ScheduleService(this.configDir, this.delayLevels, {
       queueOf: (level) => this.scheduleQueues[level - 1]!,
@@ -278,10 +282,27 @@ export class Broker implements BrokerApi {
       const dir = path.join(this.dataDir, 'consumequeue', fileNameFor(cfg.topicName));
       fs.mkdirSync(dir, { recursive: true });
       for (let q = ts.queues.length; q < n; q++) {
-        ts.queues.push(new ConsumeQueue(cfg.topicName, q, this.storage.openIndexFile(path.join(dir, String(q)), { entryBytes: CQ_UNIT_SIZE })));
+        ts.queues.push(new ConsumeQueue(cfg.topicName, q, this.openRebuildable(path.join(dir, String(q)), CQ_UNIT_SIZE)));
       }
     }
     return ts;
+  }
+
+  /**
+   * Opens an index file the CommitLog can rebuild (a ConsumeQueue, the key index). One the store
+   * rejects as corrupt (cut shorter than its header, fewer entries than its header claims) is
+   * moved aside to `<file>.corrupt`, kept for inspection, and replaced by an empty one; recovery
+   * then rebuilds every index from the CommitLog.
+   */
+  private openRebuildable(file: string, entryBytes: number): IndexFileLike {
+    try {
+      return this.storage.openIndexFile(file, { entryBytes });
+    } catch (e) {
+      if (!isMqlabError(e, 'ERR_CORRUPT')) throw e;
+      fs.renameSync(file, file + '.corrupt');
+      this.setAside.push(file);
+      return this.storage.openIndexFile(file, { entryBytes });
+    }
   }
 
   private topicOrThrow(topic: string): TopicState {

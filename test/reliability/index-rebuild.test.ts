@@ -6,8 +6,6 @@
  * an ack is not confirmed), or refuse to open with a typed error — never crash, never serve wrong data.
  *
  * KNOWN BUGS (assertions marked todo until the engine owners fix them; see the reliability report):
- *  - RocketMQ: the same for ConsumeQueue files: Broker.start fails with ERR_CORRUPT ("too short to
- *    have a header" / "claims more entries than it holds") instead of rebuilding from the CommitLog.
  *  - RabbitMQ: an acks.idx cut shorter than its header or cut to half makes RabbitEngine.open fail
  *    with ERR_CORRUPT. Acks are not in the message log, so the index cannot be rebuilt exactly, but
  *    the store could fall back to "every logged message ready" (at-least-once) as it does for a
@@ -105,7 +103,7 @@ for (const mode of MODES) {
     t.ok(cqs.length >= 2, `ConsumeQueue files found (${cqs.length})`);
     for (const f of cqs) damage(f, mode);
     const opened = openOrTyped(open);
-    t.type(opened, Broker, `the broker restarts (got ${typeof opened === 'string' ? opened : 'a broker'})`, mode === 'short' || mode === 'half' ? { todo: 'RocketMQ ConsumeQueue files IndexFile.open rejects as ERR_CORRUPT are not rebuilt (see top of file)' } : {});
+    t.type(opened, Broker, `the broker restarts (got ${typeof opened === 'string' ? opened : 'a broker'})`);
     if (typeof opened === 'string') return;
     broker = opened;
     t.teardown(() => broker.shutdown());

@@ -57,6 +57,29 @@ t.test('a lost ConsumeQueue is rebuilt from the CommitLog', async (t) => {
   for (let q = 0; q < 4; q++) t.equal(b.getMaxOffset('T', q), 6);
 });
 
+t.test('a ConsumeQueue and a key index cut short are moved aside and rebuilt from the CommitLog', async (t) => {
+  const ctx = openCluster(t);
+  ctx.cluster.createTopic('T', 2);
+  await fill(ctx, 20);
+  ctx.cluster.stopBroker('broker-a');
+  const cq = path.join(ctx.dir, 'broker-a', 'consumequeue', 'T', '1');
+  const keys = path.join(ctx.dir, 'broker-a', 'index', 'keys.idx');
+  fs.truncateSync(cq, 10);
+  // Half the key index entries, the header still claiming them all.
+  const header = fs.readFileSync(keys).subarray(0, 64);
+  fs.truncateSync(keys, 64 + Math.floor(Number(header.readBigUInt64LE(16)) / 2) * header.readUInt32LE(8));
+  ctx.cluster.startBroker('broker-a');
+  const b = ctx.cluster.broker();
+  t.same(b.recovery.setAside.sort(), [cq, keys].sort(), 'both files reported as set aside');
+  t.equal(b.recovery.rebuilt, true);
+  t.ok(fs.existsSync(cq + '.corrupt') && fs.existsSync(keys + '.corrupt'), 'the damaged files are kept beside');
+  t.same(await readAll(ctx), expected(20), 'every message readable through its queue');
+  const p = new Producer({ group: 'pg', transport: ctx.cluster.transport });
+  await p.start();
+  t.same((await p.queryMessage('T', 'key-3')).map((m) => m.body.toString()), ['m3'], 'key index rebuilt');
+  t.same((await p.queryMessage('T', 'key-18')).map((m) => m.body.toString()), ['m18']);
+});
+
 t.test('ConsumeQueues behind the CommitLog (stale checkpoint, a crash) catch up without duplicates', async (t) => {
   const ctx = openCluster(t);
   ctx.cluster.createTopic('T', 2);

@@ -1,5 +1,5 @@
 import type { LogRecord } from '../log/types';
-import { MqlabError } from '../errors';
+import { describeValue, MqlabError } from '../errors';
 import { openLog, type PartitionLog } from './storage';
 import { PartitionShare } from './partition-share';
 import type { PartitionAttachInfo } from './partition';
@@ -108,7 +108,7 @@ export class AttachedEngine implements ProducerHost {
 
   topicForWrite(name: string): AttachedTopic {
     const t = this.topics.get(name);
-    if (t === undefined) throw new MqlabError('ERR_INVALID_ARG', `topic ${JSON.stringify(name)} is not attached in this thread`);
+    if (t === undefined) throw new MqlabError('ERR_INVALID_ARG', `topic ${describeValue(name)} is not attached in this thread`);
     return t;
   }
 

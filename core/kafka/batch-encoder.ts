@@ -10,8 +10,21 @@ import { KafkaErrors } from './errors';
 export function byteLengthOf(b: Bytes | null | undefined): number {
   if (b === null || b === undefined) return -1;
   if (typeof b === 'string') return Buffer.byteLength(b, 'utf8');
-  if (b instanceof Uint8Array) return b.length;
+  if (b instanceof Uint8Array) {
+    if (b.length === 0 && isDetached(b)) throw KafkaErrors.invalidRecord('a key, value or header value is a Uint8Array whose ArrayBuffer was transferred (detached)');
+    return b.length;
+  }
   throw KafkaErrors.invalidRecord(`key, value and header values must be a Buffer, Uint8Array, string or null, got ${typeof b}`);
+}
+
+/** A view over a detached ArrayBuffer reads as empty, but copying from it throws; making a view over it throws on every Node version. */
+function isDetached(b: Uint8Array): boolean {
+  try {
+    new Uint8Array(b.buffer, b.byteOffset, 0);
+    return false;
+  } catch {
+    return true;
+  }
 }
 
 /** Encoded bytes of a record's headers (the u16 count included), validating them. */

@@ -4,7 +4,8 @@ import type { Partition, PartitionAttachInfo } from './partition';
 import type { LogRecord } from '../log/types';
 import { batchNextOffset, decodeBatch } from './record-batch';
 import { KafkaErrors } from './errors';
-import { Errors, isMqlabError, MqlabError } from '../errors';
+import { describeValue, Errors, isMqlabError, MqlabError } from '../errors';
+import { listArg, optionsArg, topicPartitionArg } from './validate';
 
 export interface ConsumerOptions {
   /** group.id; needed for subscribe and commit. */
@@ -72,6 +73,7 @@ export class Consumer {
   private closed = false;
 
   constructor(private readonly engine: KafkaEngine, options: ConsumerOptions = {}) {
+    options = optionsArg(options, 'consumer(options)');
     if (options.groupId !== undefined && (typeof options.groupId !== 'string' || options.groupId.length === 0 || options.groupId.length > 255)) throw KafkaErrors.invalidGroupId(options.groupId);
     this.groupId = options.groupId;
     this.clientId = options.clientId ?? 'consumer';
@@ -94,7 +96,7 @@ export class Consumer {
   subscribe(topics: string | readonly string[]): void {
     this.ensureOpen();
     if (this.groupId === undefined) throw KafkaErrors.invalidGroupId(undefined);
-    const list = typeof topics === 'string' ? [topics] : [...topics];
+    const list = typeof topics === 'string' ? [topics] : [...listArg(topics, 'subscribe(topics)')];
     if (list.length === 0) throw Errors.invalidArg('subscribe(topics)', 'a non-empty list of topic names');
     for (const t of list) this.engine.topicForRead(t);
     if (this.mode === 'assign') throw KafkaErrors.illegalState('subscribe() after assign(): a consumer uses one or the other');
@@ -107,13 +109,14 @@ export class Consumer {
   assign(partitions: readonly TopicPartition[]): void {
     this.ensureOpen();
     if (this.mode === 'subscribe') throw KafkaErrors.illegalState('assign() after subscribe(): a consumer uses one or the other');
-    this.mode = 'assign';
     const keep = new Map<string, FetchState>();
-    for (const tp of partitions) {
+    for (const tp of listArg(partitions, 'assign(partitions)')) {
+      topicPartitionArg(tp, 'assign(partitions[i])');
       const p = this.engine.topicForRead(tp.topic).partition(tp.partition);
       const k = tpKey(tp.topic, tp.partition);
       keep.set(k, this.fetches.get(k) ?? newFetch(tp.topic, tp.partition, p));
     }
+    this.mode = 'assign';
     this.setFetches(keep);
   }
 
@@ -156,7 +159,8 @@ export class Consumer {
       list = [];
       for (const f of this.order) if (f.position !== null) list.push({ topic: f.topic, partition: f.partition, offset: f.position });
     } else {
-      list = offsets.map((o) => {
+      list = listArg(offsets, 'commit(offsets)').map((o) => {
+        topicPartitionArg(o, 'commit(offsets[i])');
         const p = this.engine.topicForRead(o.topic).partition(o.partition);
         if (typeof o.offset !== 'number' || !Number.isInteger(o.offset) || o.offset < 0 || o.offset > p.nextOffset) {
           throw KafkaErrors.offsetOutOfRange(o.topic, o.partition, o.offset, p.logStartOffset, p.nextOffset);
@@ -172,6 +176,7 @@ export class Consumer {
   /** The committed offset (next to read) of a partition for this group, or null. */
   committed(tp: TopicPartition): number | null {
     if (this.groupId === undefined) throw KafkaErrors.invalidGroupId(undefined);
+    topicPartitionArg(tp, 'committed(tp)');
     this.engine.topicForRead(tp.topic).partition(tp.partition);
     return this.engine.offsets.get(this.groupId, tp.topic, tp.partition) ?? null;
   }
@@ -194,16 +199,17 @@ export class Consumer {
   }
 
   seekToBeginning(partitions?: readonly TopicPartition[]): void {
-    for (const f of partitions ? partitions.map((tp) => this.assigned(tp)) : this.order) this.moveTo(f, f.log.logStartOffset);
+    for (const f of partitions === undefined ? this.order : listArg(partitions, 'seekToBeginning(partitions)').map((tp) => this.assigned(tp))) this.moveTo(f, f.log.logStartOffset);
   }
 
   seekToEnd(partitions?: readonly TopicPartition[]): void {
-    for (const f of partitions ? partitions.map((tp) => this.assigned(tp)) : this.order) this.moveTo(f, f.log.nextOffset);
+    for (const f of partitions === undefined ? this.order : listArg(partitions, 'seekToEnd(partitions)').map((tp) => this.assigned(tp))) this.moveTo(f, f.log.nextOffset);
   }
 
   /** Kafka's offsetsForTimes: per partition the first offset with timestamp >= the given one, or null. */
   offsetsForTimes(query: ReadonlyArray<TopicPartition & { timestamp: number }>): Array<TopicPartition & { offset: number | null }> {
-    return query.map((q) => {
+    return listArg(query, 'offsetsForTimes(query)').map((q) => {
+      topicPartitionArg(q, 'offsetsForTimes(query[i])');
       if (typeof q.timestamp !== 'number' || !(q.timestamp >= 0)) throw KafkaErrors.invalidTimestamp(q.timestamp);
       const p = this.engine.topicForRead(q.topic).partition(q.partition);
       return { topic: q.topic, partition: q.partition, offset: p.offsetForTimestamp(q.timestamp) };
@@ -216,19 +222,25 @@ export class Consumer {
   }
 
   beginningOffsets(partitions: readonly TopicPartition[]): TopicPartitionOffset[] {
-    return partitions.map((tp) => ({ topic: tp.topic, partition: tp.partition, offset: this.engine.topicForRead(tp.topic).partition(tp.partition).logStartOffset }));
+    return listArg(partitions, 'beginningOffsets(partitions)').map((tp) => {
+      topicPartitionArg(tp, 'beginningOffsets(partitions[i])');
+      return { topic: tp.topic, partition: tp.partition, offset: this.engine.topicForRead(tp.topic).partition(tp.partition).logStartOffset };
+    });
   }
 
   endOffsets(partitions: readonly TopicPartition[]): TopicPartitionOffset[] {
-    return partitions.map((tp) => ({ topic: tp.topic, partition: tp.partition, offset: this.engine.topicForRead(tp.topic).partition(tp.partition).nextOffset }));
+    return listArg(partitions, 'endOffsets(partitions)').map((tp) => {
+      topicPartitionArg(tp, 'endOffsets(partitions[i])');
+      return { topic: tp.topic, partition: tp.partition, offset: this.engine.topicForRead(tp.topic).partition(tp.partition).nextOffset };
+    });
   }
 
   pause(partitions: readonly TopicPartition[]): void {
-    for (const tp of partitions) this.assigned(tp).paused = true;
+    for (const f of listArg(partitions, 'pause(partitions)').map((tp) => this.assigned(tp))) f.paused = true;
   }
 
   resume(partitions: readonly TopicPartition[]): void {
-    for (const tp of partitions) this.assigned(tp).paused = false;
+    for (const f of listArg(partitions, 'resume(partitions)').map((tp) => this.assigned(tp))) f.paused = false;
   }
 
   /**
@@ -240,7 +252,8 @@ export class Consumer {
    */
   async syncDirect(progress: readonly TopicPartitionOffset[]): Promise<{ generation: number; changes: SharedArrayBuffer; assignment: Array<TopicPartitionOffset & { position: number; attach: PartitionAttachInfo }> }> {
     this.ensureOpen();
-    for (const p of progress) {
+    for (const p of listArg(progress, 'syncDirect(progress)')) {
+      if (p === null || typeof p !== 'object') continue;
       const f = this.fetches.get(tpKey(p.topic, p.partition));
       if (f !== undefined && typeof p.offset === 'number' && p.offset >= 0 && p.offset <= f.log.nextOffset) this.moveTo(f, p.offset);
     }
@@ -274,6 +287,7 @@ export class Consumer {
    * session times out, or at once with `{ detected: true }` (the engine saw the client die).
    */
   abandon(options: { detected?: boolean } = {}): void {
+    options = optionsArg(options, 'abandon(options)');
     if (this.closed) return;
     this.closed = true;
     this.engine.forgetConsumer(this);
@@ -354,8 +368,9 @@ export class Consumer {
   }
 
   private assigned(tp: TopicPartition): FetchState {
-    const f = tp && this.fetches.get(tpKey(tp.topic, tp.partition));
-    if (f === undefined) throw KafkaErrors.illegalState(`no current assignment for partition ${tp?.topic}-${tp?.partition}`);
+    topicPartitionArg(tp, 'partition');
+    const f = this.fetches.get(tpKey(tp.topic, tp.partition));
+    if (f === undefined) throw KafkaErrors.illegalState(`no current assignment for partition ${describeValue(tp.topic)}-${describeValue(tp.partition)}`);
     return f;
   }
 

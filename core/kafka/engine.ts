@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { FlushPolicy } from '../log/types';
-import { Errors } from '../errors';
+import { describeValue, Errors } from '../errors';
+import { optionsArg } from './validate';
 import { KafkaErrors } from './errors';
 import { checkTopicName, Topic, type TopicConfig } from './topic';
 import { OffsetStore } from './offset-store';
@@ -113,7 +114,7 @@ export class KafkaEngine {
   /** Opens (creating if needed) the engine in `dataDir`. Another process holding it gets ERR_LOCKED. */
   static open(dataDir: string, options: KafkaEngineOptions = {}): KafkaEngine {
     if (typeof dataDir !== 'string' || dataDir.length === 0) throw Errors.invalidArg('dataDir', 'a non-empty path');
-    return new KafkaEngine(dataDir, options);
+    return new KafkaEngine(dataDir, optionsArg(options, 'options'));
   }
 
   get isClosed(): boolean {
@@ -127,6 +128,7 @@ export class KafkaEngine {
   createTopic(name: string, options: CreateTopicOptions = {}): void {
     this.ensureOpen();
     checkTopicName(name);
+    options = optionsArg(options, 'createTopic(options)');
     if (this.topics.has(name)) throw KafkaErrors.topicExists(name);
     const config: TopicConfig = {
       numPartitions: checkPartitions(options.numPartitions ?? this.options.defaultPartitions),
@@ -185,6 +187,7 @@ export class KafkaEngine {
   /** Runs retention on every partition (at `now`, default the clock). Returns partitions whose log start moved. */
   applyRetention(now: number = this.clock()): Array<{ topic: string; partition: number; logStartOffset: number }> {
     this.ensureOpen();
+    if (typeof now !== 'number' || !Number.isFinite(now)) throw Errors.invalidArg('applyRetention(now)', `a time in ms, got ${describeValue(now)}`);
     const moved: Array<{ topic: string; partition: number; logStartOffset: number }> = [];
     for (const t of this.topics.values()) for (const p of t.partitions) if (p.applyRetention(now)) moved.push({ topic: t.name, partition: p.id, logStartOffset: p.logStartOffset });
     return moved;
@@ -192,6 +195,7 @@ export class KafkaEngine {
 
   /** Committed offsets of a group. */
   committedOffsets(groupId: string): Array<{ topic: string; partition: number; offset: number }> {
+    if (typeof groupId !== 'string' || groupId.length === 0 || groupId.length > 255) throw KafkaErrors.invalidGroupId(groupId);
     return this.offsets.list(groupId);
   }
 

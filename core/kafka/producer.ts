@@ -3,7 +3,8 @@ import { BatchEncoder, byteLengthOf, headersByteLength } from './batch-encoder';
 import { BATCH_HEADER_BYTES } from './record-batch';
 import { StickyPartitioner } from './partitioner';
 import { KafkaErrors } from './errors';
-import { Errors } from '../errors';
+import { describeValue, Errors } from '../errors';
+import { optionsArg } from './validate';
 
 /** One partition as the producer needs it: the engine's Partition, or an AttachedPartition in a worker. */
 export interface ProducerPartition {
@@ -49,6 +50,7 @@ export class Producer {
   private closed = false;
 
   constructor(private readonly engine: ProducerHost, options: ProducerOptions = {}) {
+    options = optionsArg(options, 'producer(options)');
     this.acks = checkAcks(options.acks ?? 1);
     this.partitioner = new StickyPartitioner(options.stickyBatchBytes ?? 16384);
   }
@@ -168,5 +170,5 @@ export class Producer {
 
 function checkAcks(acks: unknown): Acks {
   if (acks === 0 || acks === 1 || acks === -1 || acks === 'all') return acks;
-  throw Errors.invalidArg('acks', "0, 1, -1 or 'all'", { acks: String(acks) });
+  throw Errors.invalidArg('acks', "0, 1, -1 or 'all'", { acks: describeValue(acks) });
 }

@@ -6,7 +6,8 @@ import type { CreateTopicOptions } from './engine';
 import type { Acks, ConsumerRecord, ProducerRecord, RecordMetadata, TopicPartition, TopicPartitionOffset } from './types';
 import type { LogRecord } from '../log/types';
 import { waitForCounter } from './engine';
-import { MqlabError } from '../errors';
+import { Errors, MqlabError } from '../errors';
+import { optionsArg } from './validate';
 import { Producer } from './producer';
 import { AttachedEngine, AttachedPartition } from './attached';
 import { batchNextOffset, decodeBatch } from './record-batch';
@@ -39,11 +40,11 @@ export class RemoteKafka {
   }
 
   producer(options: { acks?: Acks } = {}): RemoteProducer {
-    return new RemoteProducer(this.host, options.acks ?? 1);
+    return new RemoteProducer(this.host, optionsArg(options, 'producer(options)').acks ?? 1);
   }
 
   async consumer(options: ConsumerOptions = {}): Promise<RemoteConsumer> {
-    return new RemoteConsumer(this.host, await this.host.openConsumer(options));
+    return new RemoteConsumer(this.host, await this.host.openConsumer(optionsArg(options, 'consumer(options)')));
   }
 
   /**
@@ -51,12 +52,15 @@ export class RemoteKafka {
    * Its record timestamps come from this thread's clock (Date.now).
    */
   directProducer(options: { acks?: Acks } = {}): DirectProducer {
-    return new DirectProducer(this.host, this.attached, options.acks ?? 1);
+    return new DirectProducer(this.host, this.attached, optionsArg(options, 'directProducer(options)').acks ?? 1);
   }
 
   /** A consumer that reads the partition logs from this thread (DirectConsumer): the fast path. */
   async directConsumer(options: ConsumerOptions & { syncIntervalMs?: number; blockingWaitMs?: number } = {}): Promise<DirectConsumer> {
-    const { syncIntervalMs, blockingWaitMs, ...rest } = options;
+    const { syncIntervalMs, blockingWaitMs, ...rest } = optionsArg(options, 'directConsumer(options)');
+    for (const [name, v] of [['syncIntervalMs', syncIntervalMs], ['blockingWaitMs', blockingWaitMs]] as const) {
+      if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < 0)) throw Errors.invalidArg(`options.${name}`, 'a non-negative integer');
+    }
     return new DirectConsumer(this.host, await this.host.openConsumer(rest), syncIntervalMs, blockingWaitMs);
   }
 
@@ -141,12 +145,17 @@ export class DirectProducer {
   }
 
   async send(record: ProducerRecord): Promise<RecordMetadata[]> {
+    if (record === null || typeof record !== 'object') throw Errors.invalidArg('send(record)', 'an object { topic, messages }');
     if (!this.attached.has(record.topic)) this.attached.attach(await this.host.attachTopic(record.topic));
     return this.producer.send(record);
   }
 
   /** `count` values of `size` bytes back to back in `data`. */
   async sendFixed(topic: string, data: Uint8Array, count: number, size: number, keys?: ReadonlyArray<string | undefined>): Promise<RecordMetadata[]> {
+    if (keys !== undefined && keys !== null && !Array.isArray(keys)) throw Errors.invalidArg('sendFixed(keys)', 'an array of keys or undefined');
+    if (!(data instanceof Uint8Array) || !Number.isInteger(count) || !Number.isInteger(size) || count < 0 || size < 0 || count * size > data.length) {
+      throw Errors.invalidArg('sendFixed(data, count, size)', 'count values of size bytes inside data');
+    }
     const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     const messages = new Array<{ key: string | null; value: Buffer }>(count);
     for (let i = 0; i < count; i++) messages[i] = { key: keys?.[i] ?? null, value: buf.subarray(i * size, (i + 1) * size) };
@@ -240,6 +249,8 @@ export class DirectConsumer {
 
   async poll(timeoutMs = 0, maxRecords = 500): Promise<ConsumerRecord[]> {
     if (this.closed) throw new MqlabError('ERR_CLOSED', 'consumer is closed');
+    if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0)) throw Errors.invalidArg('poll(timeoutMs)', 'a non-negative number');
+    if (!Number.isInteger(maxRecords) || maxRecords < 1) throw Errors.invalidArg('poll(maxRecords)', 'a positive integer');
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const s = this.syncSoon(false);

@@ -1,6 +1,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import { serveRpc, type RpcServer } from '../threads';
 import { Errors } from '../errors';
+import { optionsArg } from './validate';
 import type { KafkaEngine, CreateTopicOptions } from './engine';
 import type { Consumer, ConsumerOptions } from './consumer';
 import type { Producer } from './producer';
@@ -56,12 +57,12 @@ export class KafkaWorkerHost {
   }
 
   send(record: ProducerRecord, acks: Acks = 1): Promise<RecordMetadata[]> {
-    return this.producer(record.acks ?? acks).send(record);
+    return this.producer(acksOf(record, acks)).send(record);
   }
 
   /** As send, plus each message's partition in message order (Java's per-record RecordMetadata.partition). */
   async sendWithPartitions(record: ProducerRecord, acks: Acks = 1): Promise<{ metadata: RecordMetadata[]; partitions: number[] }> {
-    const producer = this.producer(record.acks ?? acks);
+    const producer = this.producer(acksOf(record, acks));
     const { results, durable } = producer.sendInternal(record);
     const partitions = Array.from(producer.lastSendPartitions(record.messages.length));
     if (durable !== null) await durable;
@@ -70,6 +71,7 @@ export class KafkaWorkerHost {
 
   /** `count` values of `size` bytes back to back in `data` (optional keys): the lean path for fixed-size records. */
   sendFixed(topic: string, data: Uint8Array, count: number, size: number, keys: ReadonlyArray<string | undefined> | undefined, acks: Acks = 1): Promise<RecordMetadata[]> {
+    if (keys !== undefined && keys !== null && !Array.isArray(keys)) throw Errors.invalidArg('sendFixed(keys)', 'an array of keys or undefined');
     if (!(data instanceof Uint8Array) || !Number.isInteger(count) || !Number.isInteger(size) || count < 0 || size < 0 || count * size > data.length) {
       throw Errors.invalidArg('sendFixed(data, count, size)', 'count values of size bytes inside data');
     }
@@ -91,6 +93,7 @@ export class KafkaWorkerHost {
   }
 
   openConsumer(options: ConsumerOptions): number {
+    options = optionsArg(options, 'consumer(options)');
     const id = this.nextId++;
     this.consumers.set(id, this.engine.consumer(options));
     return id;
@@ -147,6 +150,11 @@ export class KafkaWorkerHost {
   dropAll(): void {
     for (const id of [...this.consumers.keys()]) this.abandonConsumer(id);
   }
+}
+
+/** The acks of a send: the record's own, else the connection's (a non-object record fails in Producer.send). */
+function acksOf(record: ProducerRecord, fallback: Acks): Acks {
+  return (record !== null && typeof record === 'object' ? record.acks : undefined) ?? fallback;
 }
 
 export function packRecords(records: readonly ConsumerRecord[]): PackedRecords {

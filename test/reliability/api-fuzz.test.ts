@@ -6,11 +6,6 @@
  *
  * KNOWN BUGS (as of this commit; the engine subtests below fail on them, marked todo so the suite
  * stays usable until the owners fix them; see the reliability report):
- *  - Kafka Consumer.assign/subscribe/pause/resume/seekToBeginning/seekToEnd/beginningOffsets/
- *    endOffsets/committed/commit with a non-array or missing argument throw TypeError
- *    ("partitions.map is not a function", "partitions is not iterable", reading 'topic' of undefined).
- *  - A detached Uint8Array as a topic name (Kafka createTopic) throws TypeError from String(name)
- *    while building the error message.
  *  - RabbitMQ channel.prefetch(detached Uint8Array, ...) throws TypeError ("Cannot perform
  *    %TypedArray%.prototype.join on a detached ArrayBuffer") while formatting its error.
  *  - Root of the detached-array cases: core/errors.ts Errors.badName (and the engines' own name
@@ -45,7 +40,6 @@ t.test('storage core: native binding and wrappers, hostile arguments, concurrent
 });
 
 const ENGINE_TODO: Record<string, string | false> = {
-  kafka: 'Kafka consumer methods and createTopic throw TypeError on non-array/detached arguments (see top of file)',
   rabbitmq: 'RabbitMQ channel.prefetch (and other name/number checks) throw TypeError on a detached Uint8Array (see top of file)',
 };
 

@@ -14,7 +14,8 @@
  *  - `restartBroker` keeps durable queues with their persistent messages, drops the rest.
  */
 import { MqlabError } from '../../../core/errors';
-import type { AdapterInfo, AdapterOptions } from '../common';
+import type { AdapterInfo, AdapterOptions, WorkerSpec } from '../common';
+import { queueWorkerSpec } from './rabbitmq-threads';
 import type { ChannelOptions, ConsumeOptions, ExchangeOptions, ExchangeType, PublishMessage, PublishOptions, PublishResult, QueueAdapter, QueueArguments, QueueCapability, QueueChannel, QueueDelivery } from '../queue-model';
 
 type Args = Readonly<Record<string, string | number | boolean>>;
@@ -416,6 +417,26 @@ export class MemoryQueueAdapter implements QueueAdapter {
   }
 }
 
+/** The adapter the harness loads: the example plus producers and consumers on worker threads. */
+class ThreadedMemoryQueueAdapter extends MemoryQueueAdapter {
+  override readonly info: AdapterInfo<'rabbitmq', QueueCapability> = {
+    model: 'rabbitmq',
+    name: 'in-memory example queue adapter',
+    guarantee: 'at-least-once',
+    capabilities: [...CAPABILITIES, 'consumer-crash', 'broker-restart', 'virtual-time', 'worker-threads'],
+  };
+  private readonly servers: { close(): void }[] = [];
+
+  async workerSpec(): Promise<WorkerSpec> {
+    return queueWorkerSpec(this, this.servers);
+  }
+
+  override async close(): Promise<void> {
+    for (const s of this.servers) s.close();
+    await super.close();
+  }
+}
+
 export function createAdapter(_options: AdapterOptions): QueueAdapter {
-  return new MemoryQueueAdapter();
+  return new ThreadedMemoryQueueAdapter();
 }

@@ -1,0 +1,135 @@
+/**
+ * The queue store under faults: a crash right after a delivery, a damaged ack index, a full disk.
+ */
+import t from 'tap';
+import * as fs from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { isMqlabError } from '../../core/errors';
+import { RabbitEngine } from '../../core/rabbitmq';
+import { mountTmpfs } from '../../scripts/reliability/disk-full';
+import { must, settle } from './helpers';
+
+function storageAvailable(): string | false {
+  const dir = fs.mkdtempSync(join(tmpdir(), 'mqlab-rabbit-probe-'));
+  try {
+    const { CommitLog } = require('../../core/log') as typeof import('../../core/log');
+    CommitLog.open(join(dir, 'probe')).close();
+    return false;
+  } catch (e) {
+    return `storage core not usable: ${(e as Error).message}`;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+const skip = storageAvailable();
+
+function tempDir(t: { teardown: (fn: () => void) => void }): string {
+  const dir = fs.mkdtempSync(join(tmpdir(), 'mqlab-rabbit-faults-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+function ackIndexOf(dir: string): string {
+  for (const e of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (e.isFile() && e.name === 'acks.idx') return join(e.parentPath ?? (e as unknown as { path: string }).path, e.name);
+  }
+  throw new Error(`no acks.idx under ${dir}`);
+}
+
+t.test('a delivery is marked on disk before it leaves: a crash in the same turn keeps redelivered', { skip }, async (t) => {
+  const dir = tempDir(t);
+  let engine = RabbitEngine.open(dir);
+  let ch = await engine.createConfirmChannel();
+  await ch.assertQueue('q');
+  for (let i = 0; i < 3; i++) ch.sendToQueue('q', Buffer.from(`m${i}`), { persistent: true });
+  await ch.waitForConfirms();
+  const m = must(await ch.get('q'));
+  t.equal(m.fields.redelivered, false);
+  engine.crash();  // no pump ran since the delivery: nothing pending was written
+
+  engine = RabbitEngine.open(dir);
+  t.teardown(() => engine.close());
+  ch = await engine.createConfirmChannel();
+  const got: Array<[string, boolean]> = [];
+  for (let g = await ch.get('q', { noAck: true }); g; g = await ch.get('q', { noAck: true })) got.push([g.content.toString(), g.fields.redelivered]);
+  t.same(got, [['m0', true], ['m1', false], ['m2', false]], 'only the delivered one is flagged');
+});
+
+t.test('an ack index cut to half is rebuilt: kept entries stay acked, unknown ones come back redelivered', { skip }, async (t) => {
+  const dir = tempDir(t);
+  let engine = RabbitEngine.open(dir);
+  let ch = await engine.createConfirmChannel();
+  await ch.assertQueue('q');
+  for (let i = 0; i < 40; i++) ch.sendToQueue('q', Buffer.from(`m${i}`), { persistent: true });
+  await ch.waitForConfirms();
+  // Ack m0..m9 (in the half that survives) and m30..m39 (in the half that is cut).
+  const all = [];
+  for (let i = 0; i < 40; i++) all.push(must(await ch.get('q')));
+  for (const m of all.filter((_, i) => i < 10 || i >= 30)) ch.ack(m);
+  await engine.close();  // m10..m29 go back to the queue, flagged
+  const idx = ackIndexOf(dir);
+  const file = fs.readFileSync(idx);
+  fs.truncateSync(idx, 64 + 20 * 8);
+
+  engine = RabbitEngine.open(dir);
+  t.teardown(() => engine.close());
+  ch = await engine.createConfirmChannel();
+  const got: Array<[string, boolean]> = [];
+  for (let g = await ch.get('q', { noAck: true }); g; g = await ch.get('q', { noAck: true })) got.push([g.content.toString(), g.fields.redelivered]);
+  const want = [...Array.from({ length: 20 }, (_, k) => [`m${10 + k}`, true]), ...Array.from({ length: 10 }, (_, k) => [`m${30 + k}`, true])];
+  t.same(got, want, 'm0..m9 stay acked; m10..m29 (unacked) and m30..m39 (ack state lost) come back, flagged');
+  t.ok(fs.existsSync(`${idx}.damaged`), 'the damaged index is kept aside');
+  t.equal(fs.statSync(`${idx}.damaged`).size, 64 + 20 * 8);
+  t.ok(file.length > 64 + 40 * 8 - 1, 'the original index held all 40 entries');
+});
+
+const tmpfs = skip || mountTmpfs(4 * 1024 * 1024);
+t.test('a full disk nacks publishes with ERR_NO_SPACE; earlier messages intact; publishing resumes', { skip: typeof tmpfs === 'string' ? tmpfs : false }, async (t) => {
+  if (typeof tmpfs === 'string') return;
+  t.teardown(() => tmpfs.unmount());
+  const filler = join(tmpfs.dir, 'filler');
+  fs.writeFileSync(filler, Buffer.alloc(1024 * 1024));
+  const dataDir = join(tmpfs.dir, 'rabbit');
+  let engine = RabbitEngine.open(dataDir, { durability: 'sync', segmentBytes: 256 * 1024 });
+  let ch = await engine.createConfirmChannel();
+  await ch.assertQueue('q');
+  const body = (i: number): Buffer => Buffer.from(`${i}:`.padEnd(1000, 'x'));
+  let confirmed = 0;
+  let failure: unknown = null;
+  let callbackError: Error | null = null;
+  while (failure === null && confirmed < 10_000) {
+    const i = confirmed;
+    ch.sendToQueue('q', body(i), { persistent: true }, (err) => {
+      if (err) callbackError = err;
+    });
+    try {
+      await ch.waitForConfirms();
+      confirmed++;
+    } catch (e) {
+      failure = e;
+    }
+  }
+  t.ok(confirmed > 100, `messages confirmed before the disk filled (${confirmed})`);
+  t.ok(isMqlabError(failure), 'waitForConfirms rejects with an MqlabError');
+  t.equal(isMqlabError(failure) ? failure.code : String(failure), 'ERR_NO_SPACE');
+  t.equal(isMqlabError(callbackError) ? (callbackError as { code: string }).code : String(callbackError), 'ERR_NO_SPACE', 'the confirm callback gets the same error');
+  t.equal((await ch.checkQueue('q')).messageCount, confirmed, 'the nacked message is not in the queue');
+
+  fs.rmSync(filler);
+  for (let k = 0; k < 200; k++) ch.sendToQueue('q', body(confirmed + k), { persistent: true });
+  await ch.waitForConfirms();
+  await settle();
+  t.equal((await ch.checkQueue('q')).messageCount, confirmed + 200, 'publishing resumes once space is back');
+  await engine.close();
+
+  engine = RabbitEngine.open(dataDir, { durability: 'sync', segmentBytes: 256 * 1024 });
+  ch = await engine.createConfirmChannel();
+  const seen: number[] = [];
+  for (let g = await ch.get('q', { noAck: true }); g; g = await ch.get('q', { noAck: true })) {
+    const i = Number(g.content.toString().split(':')[0]);
+    if (g.content.equals(body(i))) seen.push(i);
+  }
+  await engine.close();
+  t.same(seen, Array.from({ length: confirmed + 200 }, (_, k) => k), 'after a restart: every confirmed message, intact, in order, and nothing else');
+});

@@ -5,6 +5,8 @@
  */
 import t, { type Test } from 'tap';
 import { describeValue, isMqlabError } from '../../core/errors';
+import { MessageChannel } from 'node:worker_threads';
+import { connectKafka, KafkaWorkerHost, serveKafka } from '../../core/kafka';
 import { openEngine, str } from './helpers';
 
 function detached(): Uint8Array {
@@ -132,4 +134,43 @@ t.test('producer: hostile messages are rejected whole, nothing written', async (
   const recs = await c.poll(0);
   t.same(recs.map((r) => [r.offset, str(r.value)]), [[0, 'after']], 'only the good send was written');
   await c.close();
+});
+
+t.test('worker host and worker-thread clients: wrong shapes are typed errors', async (t) => {
+  const { engine } = openEngine(t);
+  engine.createTopic('t', { numPartitions: 1 });
+  const host = new KafkaWorkerHost(engine);
+  t.equal(await codeOf(t, 'host.send(null)', () => host.send(null as never)), 'ERR_INVALID_ARG');
+  t.equal(await codeOf(t, 'host.sendWithPartitions(5)', () => host.sendWithPartitions(5 as never)), 'ERR_INVALID_ARG');
+  t.equal(await codeOf(t, 'host.sendFixed(keys: 5)', () => host.sendFixed('t', new Uint8Array(4), 2, 2, 5 as never)), 'ERR_INVALID_ARG');
+  t.equal(await codeOf(t, 'host.openConsumer(null)', () => host.openConsumer(null as never)), 'ERR_INVALID_ARG');
+  const id = host.openConsumer({ groupId: 'g', autoCommit: false });
+  t.equal(await codeOf(t, 'host.assign(id, "t")', () => host.assign(id, 't' as never)), 'ERR_INVALID_ARG');
+  t.equal(await codeOf(t, 'host.syncDirect(id, null)', () => host.syncDirect(id, null as never)), 'ERR_INVALID_ARG');
+  t.equal(await codeOf(t, 'host.poll(unknown handle)', () => host.poll(999)), 'ERR_INVALID_ARG');
+  await host.closeConsumer(id);
+
+  // The client side of the bridge, on this thread (only the RPC path; attaching logs needs another thread).
+  const { port1, port2 } = new MessageChannel();
+  serveKafka(engine, port1);
+  const kafka = connectKafka(port2);
+  t.teardown(() => {
+    kafka.close();
+    port1.close();
+  });
+  t.equal(await codeOf(t, 'producer(null)', () => kafka.producer(null as never)), 'ERR_INVALID_ARG');
+  t.equal(await codeOf(t, 'directProducer(null)', () => kafka.directProducer(null as never)), 'ERR_INVALID_ARG');
+  t.equal(await codeOf(t, 'consumer(null)', () => kafka.consumer(null as never)), 'ERR_INVALID_ARG');
+  t.equal(await codeOf(t, 'directConsumer(null)', () => kafka.directConsumer(null as never)), 'ERR_INVALID_ARG');
+  t.equal(await codeOf(t, 'directConsumer(syncIntervalMs: "x")', () => kafka.directConsumer({ syncIntervalMs: 'x' as never })), 'ERR_INVALID_ARG');
+  t.equal(await codeOf(t, 'remote send(null)', () => kafka.producer().send(null as never)), 'ERR_INVALID_ARG');
+  t.equal(await codeOf(t, 'remote send(symbol topic)', () => kafka.producer().send({ topic: Symbol('s'), messages: [] } as never)), 'ERR_INVALID_ARG');
+  const rc = await kafka.consumer({ groupId: 'g2', autoCommit: false });
+  t.equal(await codeOf(t, 'remote assign({})', () => rc.assign({} as never)), 'ERR_INVALID_ARG');
+  t.equal(await codeOf(t, 'remote committed(null)', () => rc.committed(null as never)), 'ERR_INVALID_ARG');
+  t.equal(await codeOf(t, 'remote seek(7)', () => rc.seek(7 as never)), 'ERR_INVALID_ARG');
+  await rc.close();
+  const dp = kafka.directProducer();
+  t.equal(await codeOf(t, 'direct send(null)', () => dp.send(null as never)), 'ERR_INVALID_ARG');
+  t.equal(await codeOf(t, 'direct sendFixed(bad data)', () => dp.sendFixed('t', 5 as never, 1, 1)), 'ERR_INVALID_ARG');
 });

@@ -464,7 +464,6 @@ export class Broker implements BrokerApi {
     const header = template.subarray(0, headerBytes);
     const out = this.scratchOf(total);
     const payloads: Buffer[] = new Array(n);
-    const cqs: ConsumeQueue[] = new Array(n);
     const offsets: number[] = new Array(n);
     let off = 0;
     for (let i = 0; i < n; i++) {
@@ -476,10 +475,9 @@ export class Broker implements BrokerApi {
       out.set(body, off + headerBytes);
       const len = headerBytes + body.length;
       payloads[i] = out.subarray(off, off + len);
-      cqs[i] = cq;
       off += len;
     }
-    return this.appendEncoded(payloads, cqs, offsets, undefined, undefined, now);
+    return this.appendEncoded(payloads, cq, offsets, undefined, undefined, now);
   }
 
   private readonly plainTemplate = Buffer.alloc(HEADER_BYTES + 256);
@@ -494,7 +492,7 @@ export class Broker implements BrokerApi {
    * Appends encoded records (queue offsets already taken from their queues), hands the dispatcher
    * a request per record, and returns CommitLog positions. On failure the queue offsets go back.
    */
-  private appendEncoded(payloads: Buffer[], cqs: ConsumeQueue[], offsets: number[], tagsCodes: number[] | undefined,
+  private appendEncoded(payloads: Buffer[], cqs: ConsumeQueue | ConsumeQueue[], offsets: number[], tagsCodes: number[] | undefined,
     keyed: Map<number, { topic: string; keys: string[]; timestamp: number }> | undefined, now: number): number[] {
     const n = payloads.length;
     const positions: number[] = new Array(n);
@@ -515,7 +513,7 @@ export class Broker implements BrokerApi {
         for (let i = 0; i < n; i++) positions[i] = this.log.append(payloads[i]!, now);
       }
     } catch (e) {
-      for (let i = n - 1; i >= 0; i--) cqs[i]!.nextOffset = offsets[i]!;
+      for (let i = n - 1; i >= 0; i--) (Array.isArray(cqs) ? cqs[i]! : cqs).nextOffset = offsets[i]!;
       throw e;
     }
     this.dispatcher.requestMany(cqs, offsets, positions, this.log.endPosition, tagsCodes, keyed);

@@ -33,17 +33,21 @@ export class Dispatcher {
   // Dispatch requests the broker recorded as it appended (queue, offset, position, size, tag code),
   // so the common path needs no read-back; they cover [reqStart, reqEnd) of the CommitLog. When they
   // do not start at `reputFrom` (after a restart) the records are read back from the CommitLog.
-  private reqCq: ConsumeQueue[] = [];
+  // Queues of the requests as runs: requests [runStart[k], runStart[k + 1]) go to runCq[k] (a plain
+  // batch is one run, so nothing is stored per message for its queue).
+  private runCq: ConsumeQueue[] = [];
+  private runStart: number[] = [];
   private reqNum = new Float64Array(4 * 4096);
   private reqCount = 0;
   private readonly reqKeys = new Map<number, { topic: string; keys: string[]; timestamp: number }>();
   private reqEnd = -1;
 
   /**
-   * Records appended messages for the next dispatch: message i is in `cqs[i]` at `offsets[i]`,
-   * stored at `positions[i]` up to the next position (the last one up to `end`).
+   * Records appended messages for the next dispatch: message i is in `cqs[i]` (or every one in
+   * `cqs` when it is one queue) at `offsets[i]`, stored at `positions[i]` up to the next position
+   * (the last one up to `end`).
    */
-  requestMany(cqs: readonly ConsumeQueue[], offsets: readonly number[], positions: readonly number[], end: number,
+  requestMany(cqs: ConsumeQueue | readonly ConsumeQueue[], offsets: readonly number[], positions: readonly number[], end: number,
     tagsCodes: readonly number[] | undefined, keys: ReadonlyMap<number, { topic: string; keys: string[]; timestamp: number }> | undefined): void {
     const n = positions.length;
     if (n === 0) return;
@@ -56,10 +60,11 @@ export class Dispatcher {
       this.reqNum = grown;
     }
     const num = this.reqNum;
-    const reqCq = this.reqCq;
+    const one = !Array.isArray(cqs);
+    if (one) this.addRun(cqs as ConsumeQueue, base);
     for (let i = 0; i < n; i++) {
       const j = (base + i) * 4;
-      reqCq.push(cqs[i]!);
+      if (!one) this.addRun((cqs as readonly ConsumeQueue[])[i]!, base + i);
       num[j] = offsets[i]!;
       num[j + 1] = positions[i]!;
       num[j + 2] = (i + 1 < n ? positions[i + 1]! : end) - positions[i]!;
@@ -70,8 +75,16 @@ export class Dispatcher {
     this.reqEnd = end;
   }
 
+  private addRun(cq: ConsumeQueue, at: number): void {
+    const k = this.runCq.length;
+    if (k > 0 && this.runCq[k - 1] === cq) return;
+    this.runCq.push(cq);
+    this.runStart.push(at);
+  }
+
   private dropRequests(): void {
-    this.reqCq.length = 0;
+    this.runCq.length = 0;
+    this.runStart.length = 0;
     this.reqCount = 0;
     this.reqKeys.clear();
     this.reqEnd = -1;
@@ -83,20 +96,25 @@ export class Dispatcher {
     const touched = this.touched;
     if (this.reqCount > 0) {
       if (this.reqNum[1] === this.reputFrom && this.reqEnd <= this.log.endPosition) {
-        const cqs = this.reqCq;
+        const runCq = this.runCq;
+        const runStart = this.runStart;
         const num = this.reqNum;
         const count = this.reqCount;
-        for (let i = 0; i < count; i++) {
-          const cq = cqs[i]!;
-          const queueOffset = num[i * 4]!;
-          const have = cq.dispatchedCount;
-          if (queueOffset === have) {
-            if (!cq.hasStaged) touched.push(cq);
-            cq.stageEntry(num[i * 4 + 1]!, num[i * 4 + 2]!, num[i * 4 + 3]!);
-            const k = this.reqKeys.get(i);
-            if (k) for (const key of k.keys) this.keyIndex.add(k.topic, key, num[i * 4 + 1]!, k.timestamp);
-          } else if (queueOffset > have) {
-            this.gaps++;
+        const keyed = this.reqKeys.size > 0 ? this.reqKeys : undefined;
+        for (let r = 0; r < runCq.length; r++) {
+          const cq = runCq[r]!;
+          const runEnd = r + 1 < runCq.length ? runStart[r + 1]! : count;
+          for (let i = runStart[r]!; i < runEnd; i++) {
+            const queueOffset = num[i * 4]!;
+            const have = cq.dispatchedCount;
+            if (queueOffset === have) {
+              if (!cq.hasStaged) touched.push(cq);
+              cq.stageEntry(num[i * 4 + 1]!, num[i * 4 + 2]!, num[i * 4 + 3]!);
+              const k = keyed?.get(i);
+              if (k) for (const key of k.keys) this.keyIndex.add(k.topic, key, num[i * 4 + 1]!, k.timestamp);
+            } else if (queueOffset > have) {
+              this.gaps++;
+            }
           }
         }
         done += count;

@@ -48,7 +48,10 @@ const STATE_GONE = 2;
 /** storeSeq of an entry whose `gone` state is on disk: nothing more to write for it. */
 const SEQ_RETIRED = -2;
 const CURRENT = 'CURRENT';
+/** IndexFile header (native/index-file.h): magic, entryBytes u32 at 8, count u64 at 16. */
 const INDEX_HEADER_BYTES = 64;
+/** native/index-file.cc kMagic, read as a little-endian u64 (the bytes spell "MLQIDX01"). */
+const INDEX_MAGIC = 0x3130584449514c4dn;
 /** Appends skipped after a compaction failed (e.g. a full disk) before it is tried again. */
 const COMPACT_RETRY_RECORDS = 1024;
 
@@ -340,7 +343,7 @@ function openIndex(file: string): IndexFile {
 /** The whole entries a damaged index file still holds (none when its header is unusable). */
 function salvageEntries(file: string): Buffer {
   const raw = readFileSync(file);
-  if (raw.length < INDEX_HEADER_BYTES || raw.readUInt32LE(8) !== ENTRY_BYTES) return Buffer.alloc(0);
+  if (raw.length < INDEX_HEADER_BYTES || raw.readBigUInt64LE(0) !== INDEX_MAGIC || raw.readUInt32LE(8) !== ENTRY_BYTES) return Buffer.alloc(0);
   const claimed = Number(raw.readBigUInt64LE(16));
   const held = Math.floor((raw.length - INDEX_HEADER_BYTES) / ENTRY_BYTES);
   const n = Math.min(claimed, held);

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { AssignorName, TopicPartition } from './types';
 import { ASSIGNORS } from './assignors';
 import { KafkaErrors } from './errors';
+import { Errors } from '../errors';
+import { listArg, topicPartitionArg } from './validate';
 
 /**
  * Kafka's classic (eager) consumer-group protocol, in process. A group moves
@@ -71,6 +73,7 @@ export class GroupCoordinator {
   ) {}
 
   private group(id: string): Group {
+    if (typeof id !== 'string' || id.length === 0 || id.length > 255) throw KafkaErrors.invalidGroupId(id);
     let g = this.groups.get(id);
     if (g === undefined) {
       g = { id, state: 'Empty', generation: 0, protocol: null, leader: '', members: new Map(), rebalanceDeadline: 0 };
@@ -82,6 +85,12 @@ export class GroupCoordinator {
   join(groupId: string, req: JoinRequest): JoinResult {
     this.tick();
     const g = this.group(groupId);
+    if (req === null || typeof req !== 'object' || !Array.isArray(req.topics) || req.topics.some((t) => typeof t !== 'string')) {
+      throw Errors.invalidArg('join(request)', 'an object with a topics array of names');
+    }
+    if (!Array.isArray(req.assignors) || req.assignors.length === 0 || req.assignors.some((a) => typeof a !== 'string' || !Object.hasOwn(ASSIGNORS, a))) {
+      throw Errors.invalidArg('join(request).assignors', `a non-empty list of ${Object.keys(ASSIGNORS).join(', ')}`);
+    }
     const now = this.clock();
     let m: Member;
     if (req.memberId) {
@@ -161,7 +170,8 @@ export class GroupCoordinator {
     const m = g.members.get(memberId);
     if (m === undefined) throw KafkaErrors.unknownMember(groupId, memberId);
     if (generation !== g.generation || m.generation !== g.generation) throw KafkaErrors.illegalGeneration(groupId, generation, g.generation);
-    for (const tp of partitions) {
+    for (const tp of listArg(partitions, 'validateCommit(partitions)')) {
+      topicPartitionArg(tp, 'validateCommit(partitions[i])');
       if (!m.assignment.some((a) => a.topic === tp.topic && a.partition === tp.partition)) {
         throw KafkaErrors.illegalGeneration(groupId, generation, g.generation, `${tp.topic}-${tp.partition} is not assigned to this member`);
       }

@@ -174,3 +174,20 @@ t.test('worker host and worker-thread clients: wrong shapes are typed errors', a
   t.equal(await codeOf(t, 'direct send(null)', () => dp.send(null as never)), 'ERR_INVALID_ARG');
   t.equal(await codeOf(t, 'direct sendFixed(bad data)', () => dp.sendFixed('t', 5 as never, 1, 1)), 'ERR_INVALID_ARG');
 });
+
+t.test('group coordinator: bad group ids, join requests and commit lists are typed errors', async (t) => {
+  const { engine } = openEngine(t);
+  const gc = engine.coordinator;
+  for (const id of [undefined, null, '', 5, detached()]) t.equal(await codeOf(t, 'describe', () => gc.describe(id as never)), 'INVALID_GROUP_ID', `describe(${describeValue(id)})`);
+  const req = { memberId: '', clientId: 'c', topics: ['t'], assignors: ['range'], sessionTimeoutMs: 10_000, rebalanceTimeoutMs: 30_000 };
+  for (const bad of [null, 5, { ...req, topics: 't' }, { ...req, topics: [7] }, { ...req, assignors: ['nope'] }, { ...req, assignors: ['toString'] }, { ...req, assignors: [] }]) {
+    t.equal(await codeOf(t, 'join', () => gc.join('g', bad as never)), 'ERR_INVALID_ARG', `join with ${describeValue(bad)}`);
+  }
+  t.same(gc.describe('g').members, [], 'no member joined through a rejected request');
+  const joined = gc.join('g', req as never);
+  t.equal(joined.status, 'stable', 'a good request joins');
+  const generation = gc.describe('g').generation;
+  for (const bad of [null, 't', [null], new Array(1)]) {
+    t.equal(await codeOf(t, 'validateCommit', () => gc.validateCommit('g', joined.memberId, generation, bad as never)), 'ERR_INVALID_ARG', `validateCommit with ${describeValue(bad)}`);
+  }
+});

@@ -115,7 +115,8 @@ export class Producer {
     const msgs: readonly MessageInit[] = Array.isArray(msg) ? msg : [msg as MessageInit];
     if (msgs.length === 0) throw RocketErrors.messageIllegal('a batch must contain at least one message');
     for (const m of msgs) if (m === null || typeof m !== 'object') throw RocketErrors.messageIllegal('message must be an object');
-    const topic = msgs[0]!.topic;
+    // The batch's topic is checked once; every message must carry the same one.
+    const topic = checkTopic(msgs[0]!.topic);
     for (const m of msgs) this.check(m, topic);
     if (target !== undefined && typeof target !== 'function') checkMessageQueue('message queue', target);
     let lastError: unknown;
@@ -151,8 +152,10 @@ export class Producer {
 
   private check(m: MessageInit, topic: string): void {
     if (m === null || typeof m !== 'object') throw RocketErrors.messageIllegal('message must be an object');
-    checkTopic(m.topic);
-    if (m.topic !== topic) throw RocketErrors.messageIllegal('every message of a batch must have the same topic');
+    if (m.topic !== topic) {
+      checkTopic(m.topic);
+      throw RocketErrors.messageIllegal('every message of a batch must have the same topic');
+    }
     const body = m.body;
     const len = typeof body === 'string' ? Buffer.byteLength(body) : body instanceof Uint8Array ? body.length : -1;
     if (len < 0) throw RocketErrors.messageIllegal('message body must be a Uint8Array or a string');

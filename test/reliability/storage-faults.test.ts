@@ -3,13 +3,9 @@
  * work; scripts/reliability/fault-campaign.ts runs many more trials): torn tails, single bit
  * flips in record frames, and a full disk.
  *
- * KNOWN BUG (the assertion is marked todo; see the reliability report): a bit flip in the length
- * word of a record in the ACTIVE segment, when recovery scans it (no checkpoint covers it: flush
- * 'none', or data written after the last sync), is taken for a torn tail: the record and every
- * later record of the segment are truncated and zeroed on disk, and RecoveryReport lists no corrupt
- * frame (only truncatedBytes). Damage is not silent (the records are gone, never returned wrong),
- * but intact later records are lost. recoverTail could check whether a valid frame follows further
- * on (or that only zeros follow) before treating the damage as a tail.
+ * A bit flip in the length word of a record in the ACTIVE segment, where recovery scans it (no
+ * checkpoint covers it: flush 'none', or data written after the last sync), must not be taken for
+ * a torn tail: recovery steps over the damaged frame, reports it, and keeps the records after it.
  */
 import t from 'tap';
 import * as fs from 'node:fs';
@@ -85,8 +81,8 @@ t.test('a flipped length word in the active segment keeps the records after it',
   flipBit(at.file, at.offset + 3, 0);  // top byte of the length word: no longer a record mark
   const o = classify(work, ref, victim.position);
   t.equal(o.silent + o.scanSilent, 0, 'nothing returned damaged');
-  t.equal(o.intact, ref.records.length - 1, 'only the damaged record is unreadable', { todo: 'recovery cuts a mid-segment damaged length word as a torn tail (see top of file)' });
-  t.ok(o.recoveryCorrupt.some((c) => c.position === victim.position), 'recovery reports the damaged record', { todo: 'recovery cuts a mid-segment damaged length word as a torn tail (see top of file)' });
+  t.equal(o.intact, ref.records.length - 1, 'only the damaged record is unreadable');
+  t.ok(o.recoveryCorrupt.some((c) => c.position === victim.position), 'recovery reports the damaged record');
   t.end();
 });
 

@@ -3,14 +3,6 @@
  * in a child process so a segfault fails the test: the native binding functions called directly,
  * the CommitLog/IndexFile wrappers, close while waits are pending or a worker appends, and the
  * three engines. Every failure must be a typed MqlabError.
- *
- * KNOWN BUGS (as of this commit; the engine subtests below fail on them, marked todo so the suite
- * stays usable until the owners fix them; see the reliability report):
- *  - RabbitMQ channel.prefetch(detached Uint8Array, ...) throws TypeError ("Cannot perform
- *    %TypedArray%.prototype.join on a detached ArrayBuffer") while formatting its error.
- *  - Root of the detached-array cases: core/errors.ts Errors.badName (and the engines' own name
- *    errors) call String(name), which throws on a detached typed array; checking `typeof name`
- *    before formatting would make them ERR_BAD_NAME.
  */
 import t from 'tap';
 import * as path from 'node:path';
@@ -39,9 +31,6 @@ t.test('storage core: native binding and wrappers, hostile arguments, concurrent
   t.equal(s.untypedCount, 0, 'not one untyped throw');
 });
 
-const ENGINE_TODO: Record<string, string | false> = {
-  rabbitmq: 'RabbitMQ channel.prefetch (and other name/number checks) throw TypeError on a detached Uint8Array (see top of file)',
-};
 
 for (const engine of ENGINE_SECTIONS) {
   t.test(`${engine} engine: hostile arguments to its public API`, async (t) => {
@@ -50,7 +39,6 @@ for (const engine of ENGINE_SECTIONS) {
     t.equal(r.exitCode, 0, 'the fuzz process ran to the end');
     const s = r.summary;
     t.ok(s && s.calls >= RUNS, 'calls were made');
-    const todo = ENGINE_TODO[engine];
-    t.same(s?.untyped ?? ['no summary'], [], 'every failure is an MqlabError', todo ? { todo } : {});
+    t.same(s?.untyped ?? ['no summary'], [], 'every failure is an MqlabError');
   });
 }

@@ -3,9 +3,8 @@
  * than their header, or cut to half their entries (the header still claiming them all). Reopening
  * must rebuild what the log can rebuild (Kafka offset/time indexes, RocketMQ ConsumeQueues) and
  * lose no message (RabbitMQ ack index: unacked messages all return; acked ones may come back, as
- * an ack is not confirmed), or refuse to open with a typed error — never crash, never serve wrong data.
- *
- * KNOWN BUGS (assertions marked todo until the engine owners fix them; see the reliability report):
+ * an ack is not confirmed) — never crash, never serve wrong data. A damaged file is moved aside and
+ * rebuilt; it is never a reason to refuse the open.
  */
 import t, { type Test } from 'tap';
 import * as fs from 'node:fs';

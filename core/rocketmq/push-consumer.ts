@@ -224,6 +224,7 @@ export class PushConsumer {
 
   private async rebalanceOnce(refreshRoutes: boolean): Promise<void> {
     const desired = new Map<string, MessageQueue>();
+    let rejoined = false;
     for (const topic of this.subscriptions.keys()) {
       let mqs: MessageQueue[];
       try {
@@ -237,7 +238,10 @@ export class PushConsumer {
         if (!b) continue;
         const cids = await b.getConsumerIdList(this.group);
         if (!cids.includes(this.clientId)) {
+          // Not a member (yet, or expired after late heartbeats): join again now. An expired
+          // member's queue locks went with it, so the queues still held are locked again below.
           await this.sendHeartbeat();
+          rejoined = true;
           cids.push(this.clientId);
           cids.sort();
         }
@@ -247,6 +251,17 @@ export class PushConsumer {
     }
     for (const [k, pq] of [...this.processQueues]) if (!desired.has(k)) await this.release(pq);
     this.lockPending = false;
+    if (rejoined) {
+      for (const pq of [...this.processQueues.values()]) {
+        if (!this.running) break;
+        const locked = await pq.broker.lockBatchMQ(this.group, this.clientId, [{ topic: pq.mq.topic, queueId: pq.mq.queueId }]);
+        if (locked.length > 0) continue;
+        // Another member took it while this one was expired: stop (its offset is the new
+        // owner's now) and take it back once the owner lets go.
+        await this.release(pq, false);
+        this.lockPending = true;
+      }
+    }
     for (const [k, mq] of desired) {
       if (this.processQueues.has(k) || !this.running) continue;
       const broker = await this.client.brokerFor(mq);
@@ -260,7 +275,7 @@ export class PushConsumer {
       const offset = await this.computePullFromWhere(mq, broker);
       const pq: ProcessQueue = { mq, broker, sub: this.subscriptions.get(mq.topic)!, nextOffset: offset, dropped: false, busy: undefined };
       this.processQueues.set(k, pq);
-      void this.pullLoop(pq);
+      void this.pullLoop(pq).catch(() => this.forget(pq));
     }
     if (this.lockPending && this.running) {
       const t = setTimeout(() => void this.rebalance().catch(() => undefined), 20);
@@ -302,6 +317,16 @@ export class PushConsumer {
     if (this.messageModel === 'CLUSTERING') {
       await Promise.resolve(pq.broker.unlockBatchMQ(this.group, this.clientId, [{ topic: pq.mq.topic, queueId: pq.mq.queueId }])).catch(() => undefined);
     }
+  }
+
+  /**
+   * A pull loop that failed unexpectedly gives its queue up, so the next rebalance takes it again
+   * from the stored offset: a queue is never left owned with nothing pulling it.
+   */
+  private forget(pq: ProcessQueue): void {
+    pq.dropped = true;
+    const k = mqKey(pq.mq);
+    if (this.processQueues.get(k) === pq) this.processQueues.delete(k);
   }
 
   private async pullLoop(pq: ProcessQueue): Promise<void> {

@@ -12,6 +12,10 @@
  *    UNKNOWN_TOPIC_OR_PARTITION, AMQP reply texts such as NOT_FOUND with `replyCode` in details,
  *    RocketMQ response codes), so a Kafka user recognises the Kafka engine's errors.
  */
+import { describeValue } from './describe-value';
+
+export { describeValue };
+
 export class MqlabError extends Error {
   readonly code: string;
   readonly details: Readonly<Record<string, unknown>> | undefined;
@@ -30,23 +34,6 @@ export class MqlabError extends Error {
 
 export function isMqlabError(e: unknown, code?: string): e is MqlabError {
   return e instanceof MqlabError && (code === undefined || e.code === code);
-}
-
-/**
- * A short printable description of any value for an error message. Never throws: String()
- * throws on symbols and on detached typed arrays, and an error path must not fail itself.
- */
-export function describeValue(value: unknown): string {
-  try {
-    if (typeof value === 'string') return JSON.stringify(value.length > 300 ? value.slice(0, 300) + '…' : value);
-    if (typeof value === 'symbol' || typeof value === 'function') return typeof value;
-    if (typeof value === 'bigint') return `${value}n`;
-    if (value === null || typeof value !== 'object') return String(value);
-    if (ArrayBuffer.isView(value)) return `${value.constructor?.name ?? 'TypedArray'}(${value.byteLength})`;
-    return Array.isArray(value) ? `array(${value.length})` : 'object';
-  } catch {
-    return typeof value;
-  }
 }
 
 /** Uniform argument-validation messages ("options.segmentBytes must be a positive integer"). */

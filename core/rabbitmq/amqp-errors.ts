@@ -1,5 +1,5 @@
 import { MqlabError } from '../errors';
-import { describeValue } from './describe-value';
+import { describeValue } from '../describe-value';
 
 /**
  * AMQP 0-9-1 reply codes, by the reply text RabbitMQ sends. Errors raised by the engine carry

@@ -24,7 +24,7 @@ import type {
   FieldTable,
   PublishOptions,
 } from './types';
-import { describeValue } from './describe-value';
+import { describeValue } from '../describe-value';
 import { checkBoolean, checkContent, checkEntityName, checkFieldTable, checkOptions, checkShortString } from './validate';
 
 // Hot-path bindings: under tsx (esbuild) each use of an imported name is a getter call, so the

@@ -1,6 +1,6 @@
 import { AmqpErrors } from './amqp-errors';
 import type { MessageProperties, PublishOptions } from './types';
-import { describeValue } from './describe-value';
+import { describeValue } from '../describe-value';
 import { checkFieldTable, checkShortString } from './validate';
 
 /** Properties of a message published without options (shared, never mutated). */

@@ -1,7 +1,7 @@
 import { AmqpErrors } from './amqp-errors';
 import { canonical } from './canonical';
 import type { AssertQueueOptions, FieldTable } from './types';
-import { describeValue } from './describe-value';
+import { describeValue } from '../describe-value';
 import { checkFieldTable } from './validate';
 
 /**

@@ -1,5 +1,5 @@
 import { AmqpErrors } from './amqp-errors';
-import { describeValue, isDetached } from './describe-value';
+import { describeValue, isDetached } from '../describe-value';
 import type { FieldTable } from './types';
 
 /**

@@ -7,7 +7,7 @@
 export function describeValue(v: unknown): string {
   switch (typeof v) {
     case 'string':
-      return JSON.stringify(v.length > 60 ? `${v.slice(0, 60)}…` : v);
+      return JSON.stringify(v.length > 300 ? `${v.slice(0, 300)}…` : v);
     case 'number':
     case 'boolean':
     case 'undefined':

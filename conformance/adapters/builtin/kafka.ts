@@ -14,7 +14,7 @@ import { KafkaEngine } from '../../../core/kafka/engine';
 import type { Consumer } from '../../../core/kafka/consumer';
 import type { ConsumerRecord, Message, RecordMetadata } from '../../../core/kafka/types';
 import { serveKafka } from '../../../core/kafka/worker-host';
-import { connectKafka, type RemoteKafka } from '../../../core/kafka/remote';
+import { connectKafka, type RemoteConsumer, type RemoteKafka } from '../../../core/kafka/remote';
 import type { RpcServer } from '../../../core/threads';
 import { MqlabError } from '../../../core/errors';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
@@ -212,9 +212,9 @@ function toResults(topic: string, records: readonly ProduceRecord[], metas: read
 }
 
 /**
- * The adapter re-created on a worker thread (workerSpec): producers send through the main
- * thread's engine over the MessagePort (core/kafka/remote.ts). The harness runs only producer
- * tasks on workers; consumers and admin stay on the main thread's adapter.
+ * The adapter re-created on a worker thread (workerSpec): producers and consumers reach the main
+ * thread's engine over the MessagePort (core/kafka/remote.ts); each consumer is a group member on
+ * the engine's thread, driven by RPC. Restart, time and crash hooks stay on the main thread's adapter.
  */
 class WorkerKafkaAdapter implements LogAdapter {
   readonly info: AdapterInfo<'kafka', LogCapability>;
@@ -251,8 +251,16 @@ class WorkerKafkaAdapter implements LogAdapter {
     };
   }
 
-  async consumer(): Promise<LogConsumer> {
-    throw new MqlabError('ERR_UNSUPPORTED', 'consumers run on the main thread adapter');
+  async consumer(options: ConsumerOptions): Promise<LogConsumer> {
+    const c = await this.kafka.consumer({
+      groupId: options.groupId,
+      clientId: options.clientId ?? 'conformance',
+      autoOffsetReset: options.autoOffsetReset ?? 'latest',
+      autoCommit: false,
+      sessionTimeoutMs: options.sessionTimeoutMs ?? 10_000,
+      rebalanceTimeoutMs: options.sessionTimeoutMs ?? 10_000,
+    });
+    return new WorkerLogConsumer(this.kafka, c);
   }
 
   async close(): Promise<void> {
@@ -260,15 +268,64 @@ class WorkerKafkaAdapter implements LogAdapter {
   }
 }
 
+/** A consumer on a worker thread: a RemoteConsumer, whose group member lives on the engine's thread. */
+class WorkerLogConsumer implements LogConsumer {
+  constructor(private readonly kafka: RemoteKafka, private readonly c: RemoteConsumer) {}
+
+  async subscribe(topics: readonly string[]): Promise<void> {
+    await this.c.subscribe([...topics]);
+  }
+
+  async poll(options: { maxRecords: number; timeoutMs: number }): Promise<ConsumedRecord[]> {
+    const records = await this.c.poll(options.timeoutMs, options.maxRecords);
+    return records.map(toConsumed);
+  }
+
+  async assignment() {
+    return this.c.assignment();
+  }
+
+  async commit(offsets?: readonly { topic: string; partition: number; offset: number }[]): Promise<void> {
+    await this.c.commit(offsets === undefined ? undefined : [...offsets]);
+  }
+
+  async committed(partitions: readonly { topic: string; partition: number }[]) {
+    return Promise.all(partitions.map(async (tp) => ({ topic: tp.topic, partition: tp.partition, offset: await this.c.committed({ topic: tp.topic, partition: tp.partition }) })));
+  }
+
+  async seek(target: { topic: string; partition: number; offset: number }): Promise<void> {
+    await this.c.seek({ topic: target.topic, partition: target.partition, offset: target.offset });
+  }
+
+  async offsetsForTime(topic: string, timestamp: number) {
+    const partitions = (await this.kafka.describeTopic(topic)).partitions;
+    const found = await this.c.offsetsForTimes(partitions.map((p) => ({ topic, partition: p.partition, timestamp })));
+    return found.map((r) => ({ partition: r.partition, offset: r.offset }));
+  }
+
+  async close(): Promise<void> {
+    await this.c.close();
+  }
+
+  async crash(): Promise<void> {
+    throw new MqlabError('ERR_UNSUPPORTED', 'consumer crashes are run on the main thread adapter');
+  }
+}
+
+/** Bytes as text; over the thread boundary keys and header values arrive as Uint8Array, not Buffer. */
+function utf8(v: Uint8Array | string): string {
+  return typeof v === 'string' ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('utf8');
+}
+
 function toConsumed(r: ConsumerRecord): ConsumedRecord {
   const headers: Record<string, string> = {};
   let id = '';
   for (const name in r.headers) {
     const v = r.headers[name];
-    if (name === ID_HEADER) id = v ? v.toString('utf8') : '';
-    else headers[name] = v ? v.toString('utf8') : '';
+    if (name === ID_HEADER) id = v ? utf8(v) : '';
+    else headers[name] = v ? utf8(v) : '';
   }
-  return { id, topic: r.topic, partition: r.partition, offset: r.offset, key: r.key ? r.key.toString('utf8') : null, value: r.value, headers, timestamp: r.timestamp };
+  return { id, topic: r.topic, partition: r.partition, offset: r.offset, key: r.key ? utf8(r.key) : null, value: r.value, headers, timestamp: r.timestamp };
 }
 
 export const createAdapter: CreateAdapter<LogAdapter> = (options: AdapterOptions) => {

@@ -4,10 +4,30 @@
  * distinct Kafka groups, one RabbitMQ queue per consumer behind a fanout exchange, RocketMQ
  * BROADCASTING groups.
  */
-import { defineCheck } from '../framework/check';
+import type { MessageModel } from '../../adapters/broker-model';
+import { defineCheck, type CheckContext } from '../framework/check';
 import { drainBroker, drainLog, drainPush } from '../framework/drain';
 
 const MEMBERS = 3;
+
+/** RocketMQ: MEMBERS consumers of one group in `model`, messages sent, then drained; the checker judges. */
+async function runGroupOfMembers(ctx: CheckContext<'rocketmq'>, model: MessageModel): Promise<void> {
+  const topic = ctx.name('t');
+  await ctx.adapter.createTopic(topic, { queues: 4 });
+  const group = ctx.name('g');
+  const members = [];
+  for (let i = 0; i < MEMBERS; i++) {
+    const c = await ctx.adapter.consumer({ group, model, instanceName: `m${i}`, consumeFrom: { from: 'first' } });
+    await c.subscribe(topic, '*');
+    await c.start();
+    members.push(c);
+  }
+  const producer = await ctx.adapter.producer({ group: ctx.name('pg') });
+  for (let i = 0; i < ctx.scale.messages; i++) await producer.send({ id: ctx.id(), topic, body: 'x' });
+  await producer.close();
+  await drainBroker(ctx, members);
+  for (const c of members) await c.shutdown();
+}
 
 export const checks = [
   defineCheck({
@@ -93,45 +113,13 @@ export const checks = [
     model: 'rocketmq',
     description: 'members of a CLUSTERING group split the queues: every message to exactly one member',
     requires: ['clustering'],
-    async run(ctx) {
-      const topic = ctx.name('t');
-      await ctx.adapter.createTopic(topic, { queues: 4 });
-      const group = ctx.name('g');
-      const members = [];
-      for (let i = 0; i < MEMBERS; i++) {
-        const c = await ctx.adapter.consumer({ group, model: 'CLUSTERING', instanceName: `m${i}`, consumeFrom: { from: 'first' } });
-        await c.subscribe(topic, '*');
-        await c.start();
-        members.push(c);
-      }
-      const producer = await ctx.adapter.producer({ group: ctx.name('pg') });
-      for (let i = 0; i < ctx.scale.messages; i++) await producer.send({ id: ctx.id(), topic, body: 'x' });
-      await producer.close();
-      await drainBroker(ctx, members);
-      for (const c of members) await c.shutdown();
-    },
+    run: (ctx) => runGroupOfMembers(ctx, 'CLUSTERING'),
   }),
   defineCheck({
     name: 'broadcast-cluster/broadcasting-group',
     model: 'rocketmq',
     description: 'every member of a BROADCASTING group receives every message',
     requires: ['broadcasting'],
-    async run(ctx) {
-      const topic = ctx.name('t');
-      await ctx.adapter.createTopic(topic, { queues: 4 });
-      const group = ctx.name('g');
-      const members = [];
-      for (let i = 0; i < MEMBERS; i++) {
-        const c = await ctx.adapter.consumer({ group, model: 'BROADCASTING', instanceName: `m${i}`, consumeFrom: { from: 'first' } });
-        await c.subscribe(topic, '*');
-        await c.start();
-        members.push(c);
-      }
-      const producer = await ctx.adapter.producer({ group: ctx.name('pg') });
-      for (let i = 0; i < ctx.scale.messages; i++) await producer.send({ id: ctx.id(), topic, body: 'x' });
-      await producer.close();
-      await drainBroker(ctx, members);
-      for (const c of members) await c.shutdown();
-    },
+    run: (ctx) => runGroupOfMembers(ctx, 'BROADCASTING'),
   }),
 ];

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "store-error.h"
@@ -53,6 +54,25 @@ uint8_t* mapShared(int fd, uint64_t bytes, const std::string& path) {
 
 void unmap(uint8_t* p, uint64_t bytes) {
   if (p) munmap(p, bytes);
+}
+
+void zeroFill(int fd, uint64_t bytes, const std::string& path) {
+  // A read-only zero block in .bss: its pages are the kernel's shared zero page, so the copy source
+  // stays in cache. Buffered writes of whole pages skip the page zeroing a write fault does, so
+  // preparing a segment is ~1.3x faster (6.18, ext4). The chunk size sets the page-cache folio
+  // size: 64 KiB keeps a small `sync` msync cheap, where 1 MiB folios made each one write back
+  // up to a whole folio (285 us against 100 us).
+  static const uint8_t kZeros[64 << 10] = {};
+  uint64_t off = 0;
+  while (off < bytes) {
+    const size_t chunk = static_cast<size_t>(std::min<uint64_t>(sizeof kZeros, bytes - off));
+    ssize_t n = ::pwrite(fd, kZeros, chunk, static_cast<off_t>(off));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throwSystemError("cannot fill " + path, errno);
+    }
+    off += static_cast<uint64_t>(n);
+  }
 }
 
 void prefaultWrite(uint8_t* p, uint64_t bytes) {

@@ -49,6 +49,7 @@ std::unique_ptr<Segment> Segment::createSpare(const std::string& path, uint64_t 
   int fd = openFile(path, O_RDWR | O_CREAT | O_TRUNC);
   try {
     preallocate(fd, fileBytes, path);
+    zeroFill(fd, fileBytes, path);
     uint8_t* map = mapShared(fd, fileBytes, path);
     prefaultWrite(map, fileBytes);
     return std::unique_ptr<Segment>(new Segment(path, fd, map, fileBytes));

@@ -6,26 +6,22 @@
  *   worker thread:  const engine = connectRpc<KafkaEngine>(port2); await engine.createTopic(...)
  *
  * Every call is one message each way (structured clone; a Buffer arrives as a Uint8Array).
- * Errors cross the bridge as MqlabError with their code and details intact. Only public
- * methods are callable: names starting with `_`, `constructor` and non-functions are refused.
+ * Errors cross the bridge as MqlabError with their code, message and details intact
+ * (wire-error.ts); a thrown value without a code arrives as ERR_REMOTE, and a result that cannot
+ * be cloned as ERR_INVALID_ARG. Only public methods are callable: names starting with `_`,
+ * `constructor` and non-functions are refused.
  * The host can also push events (`emit`) that the client sees through `on(event, handler)`,
  * which is how push-style consumers receive deliveries from another thread.
  */
 import type { MessagePort } from 'node:worker_threads';
 import { MqlabError } from '../errors';
+import { describeValue } from '../describe-value';
+import { fromWireError, toWireError, type WireError } from './wire-error';
 
 interface CallMessage { kind: 'call'; id: number; method: string; args: unknown[] }
-interface ReplyMessage { kind: 'reply'; id: number; ok: boolean; value?: unknown; error?: SerializedError }
+interface ReplyMessage { kind: 'reply'; id: number; ok: boolean; value?: unknown; error?: WireError }
 interface EventMessage { kind: 'event'; event: string; payload: unknown }
 type WireMessage = CallMessage | ReplyMessage | EventMessage;
-
-interface SerializedError { code: string; message: string; details?: Record<string, unknown> }
-
-function serializeError(e: unknown): SerializedError {
-  if (e instanceof MqlabError) return e.toJSON();
-  if (e instanceof Error) return { code: (e as { code?: string }).code ?? 'ERR_REMOTE', message: e.message };
-  return { code: 'ERR_REMOTE', message: String(e) };
-}
 
 function isCallable(target: object, method: string): boolean {
   if (method.startsWith('_') || method === 'constructor') return false;
@@ -46,22 +42,29 @@ export function serveRpc(port: MessagePort, target: object): RpcServer {
     if (closed || msg === null || typeof msg !== 'object' || msg.kind !== 'call') return;
     const { id, method, args } = msg;
     const reply = (r: Omit<ReplyMessage, 'kind' | 'id'>) => {
-      if (!closed) port.postMessage({ kind: 'reply', id, ...r } satisfies ReplyMessage);
+      if (closed) return;
+      try {
+        port.postMessage({ kind: 'reply', id, ...r } satisfies ReplyMessage);
+      } catch (e) {
+        // A result that cannot be cloned: the caller gets a typed error instead of no reply.
+        const error = { code: 'ERR_INVALID_ARG', message: `the result of ${method} cannot be sent to another thread: ${(e as Error).message}` };
+        port.postMessage({ kind: 'reply', id, ok: false, error } satisfies ReplyMessage);
+      }
     };
     if (typeof method !== 'string' || !isCallable(target, method) || !Array.isArray(args)) {
-      reply({ ok: false, error: { code: 'ERR_INVALID_ARG', message: `no callable method ${JSON.stringify(method)} on the served object` } });
+      reply({ ok: false, error: { code: 'ERR_INVALID_ARG', message: `no callable method ${describeValue(method)} on the served object` } });
       return;
     }
     let result: unknown;
     try {
       result = (target as Record<string, (...a: unknown[]) => unknown>)[method]!(...args);
     } catch (e) {
-      reply({ ok: false, error: serializeError(e) });
+      reply({ ok: false, error: toWireError(e, 'ERR_REMOTE') });
       return;
     }
     Promise.resolve(result).then(
       (value) => reply({ ok: true, value }),
-      (e) => reply({ ok: false, error: serializeError(e) }),
+      (e) => reply({ ok: false, error: toWireError(e, 'ERR_REMOTE') }),
     );
   });
   return {
@@ -125,7 +128,7 @@ export function connectRpc<T extends object>(port: MessagePort, options: Connect
       const p = settle(msg.id);
       if (!p) return;
       if (msg.ok) p.resolve(msg.value);
-      else p.reject(new MqlabError(msg.error?.code ?? 'ERR_REMOTE', msg.error?.message ?? 'remote call failed', msg.error?.details));
+      else p.reject(fromWireError(msg.error?.code !== undefined ? msg.error : { code: 'ERR_REMOTE', message: msg.error?.message ?? 'remote call failed' }));
     } else if (msg.kind === 'event') {
       for (const h of handlers.get(msg.event) ?? []) h(msg.payload);
     }

@@ -39,6 +39,8 @@ export const AmqpErrors = {
   invalidArg: (what: string, why: string, details?: Record<string, unknown>) =>
     amqpError('PRECONDITION_FAILED', `invalid ${what}: ${why}`, details),
   channelClosed: (id: number) => amqpError('CHANNEL_ERROR', `channel ${id} is closed`, { channel: id }),
+  /** waitForConfirms() after a queue refused a message (x-overflow reject-publish). */
+  publishNacked: () => amqpError('PRECONDITION_FAILED', 'a message was nacked by the broker (x-overflow reject-publish)'),
 };
 
 function show(v: unknown): string {

@@ -225,7 +225,7 @@ export class Channel extends EventEmitter implements DeliveryHolder {
       const still: ConfirmWaiter[] = [];
       for (const w of this.waiters) {
         if (w.upTo > last) still.push(w);
-        else if (w.failed) w.reject(w.failure ?? amqpError('PRECONDITION_FAILED', 'a message was nacked by the broker (x-overflow reject-publish)'));
+        else if (w.failed) w.reject(w.failure ?? AmqpErrors.publishNacked());
         else w.resolve();
       }
       this.waiters = still;

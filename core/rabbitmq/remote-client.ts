@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { MessagePort } from 'node:worker_threads';
 import { MqlabError } from '../errors';
-import { connectRpc, type Remote, type RpcClientControls } from '../threads';
+import { connectRpc, fromWireError, toWireError, type Remote, type RpcClientControls, type WireError } from '../threads';
 import type { BatchOp, BatchReply, PackedDelivery, RemoteEngineHost, WireDelivery } from './remote-host';
 import { AmqpErrors } from './amqp-errors';
 import { buildProperties } from './message-properties';
@@ -85,7 +85,7 @@ export class RemoteChannel extends EventEmitter {
   private seq = 0;
   private flushQueued = false;
   private inflight: Promise<void> = Promise.resolve();
-  private firstError: MqlabError | null = null;
+  private firstError: Error | null = null;
   private readonly consumers = new Map<string, (m: ConsumeMessage | null) => void>();
   private readonly packedConsumers = new Map<string, (d: PackedDelivery) => void>();
   private tagSeq = 0;
@@ -282,20 +282,27 @@ export class RemoteChannel extends EventEmitter {
     this.ops = [];
     const sent = this.host.batch(this.id, ops).then(
       (reply: BatchReply) => this.settleBatch(ops, reply),
-      (e: Error) => this.settleBatch(ops, { nacked: ops.flatMap((o) => (o.k === 'pub' || o.k === 'pubs' ? [o.seq] : [])), error: { code: (e as MqlabError).code ?? 'ERR_REMOTE', message: e.message } }),
+      (e: unknown) => {
+        // The batch never ran (the channel or the port closed): every publish in it is nacked.
+        const error = toWireError(e, 'ERR_REMOTE');
+        const nacked = ops.flatMap((o) => (o.k === 'pub' || o.k === 'pubs' ? [o.seq] : []));
+        this.settleBatch(ops, { nacked, reasons: nacked.map(() => error), error });
+      },
     );
     this.inflight = this.inflight.then(() => sent);
   }
 
   private settleBatch(ops: BatchOp[], reply: BatchReply): void {
-    if (reply.error && !this.firstError) this.firstError = new MqlabError(reply.error.code, reply.error.message, reply.error.details);
-    const nacked = new Set(reply.nacked);
+    if (reply.error && !this.firstError) this.firstError = fromWireError(reply.error);
+    const reasons = new Map<number, WireError>();
+    for (let i = 0; i < reply.nacked.length; i++) reasons.set(reply.nacked[i]!, reply.reasons?.[i] ?? { message: 'message nacked' });
     for (const o of ops) {
       if (o.k !== 'pub' && o.k !== 'pubs') continue;
       const cb = this.callbacks.get(o.seq);
       if (!cb) continue;
       this.callbacks.delete(o.seq);
-      cb(nacked.has(o.seq) ? (reply.error ? new MqlabError(reply.error.code, reply.error.message, reply.error.details) : new Error('message nacked')) : null);
+      const reason = reasons.get(o.seq);
+      cb(reason === undefined ? null : fromWireError(reason));
     }
   }
 }

@@ -1,6 +1,7 @@
 import type { MessagePort } from 'node:worker_threads';
-import { MqlabError } from '../errors';
-import { serveRpc, type RpcServer } from '../threads';
+import { isMqlabError, MqlabError } from '../errors';
+import { serveRpc, toWireError, type RpcServer, type WireError } from '../threads';
+import { AmqpErrors } from './amqp-errors';
 import type { Channel } from './channel';
 import type { ConfirmChannel } from './confirm-channel';
 import type { Connection } from './connection';
@@ -15,7 +16,8 @@ import type { ConsumeMessage, GetMessage, PublishOptions, ReturnMessage } from '
  *  - calls: connect, openChannel, closeChannel, closeConnection, op (declarations, get, prefetch,
  *    cancel, consume), and `batch` — publishes and settles of one client turn, in order, in one
  *    message. `batch` replies once every publish in it is confirmed (confirm channels), with the
- *    client sequence numbers that were nacked and the first error, if any.
+ *    client sequence numbers that were nacked, the error each one's callback gets, and the error
+ *    `sync()` rejects with, if any (errors keep their code across: core/threads wire-error.ts).
  *  - events: `deliveries` (push deliveries, batched per engine turn) and `return`.
  */
 
@@ -32,8 +34,12 @@ export type BatchOp =
   | { k: 'nack'; tag: number; multiple: boolean; requeue: boolean };
 
 export interface BatchReply {
+  /** Client sequence numbers of the publishes that were nacked (or threw). */
   nacked: number[];
-  error?: { code: string; message: string; details?: Record<string, unknown> };
+  /** Per nacked publish (same order): the error its confirm callback gets. */
+  reasons?: WireError[];
+  /** The error sync() / waitForConfirms() rejects with: the first thrown, else the first nack's. */
+  error?: WireError;
 }
 
 export interface WireDelivery {
@@ -130,42 +136,54 @@ export class RemoteEngineHost {
   async batch(channel: number, ops: BatchOp[]): Promise<BatchReply> {
     const ch = this.channel(channel);
     const nacked: number[] = [];
+    const reasons: WireError[] = [];
     const confirms: Promise<void>[] = [];
-    let error: BatchReply['error'];
+    let error: WireError | undefined;
+    let nackError: WireError | undefined;
+    const nack = (seq: number, reason: unknown) => {
+      if (nacked.includes(seq)) return;
+      nacked.push(seq);
+      reasons.push(toWireError(reason));
+    };
+    // The confirm callback gets what a local one gets (the store error, or amqplib's untyped
+    // "message nacked"); sync() rejects with what a local waitForConfirms() would.
+    const confirmed = (seq: number, done: () => void) => (err: Error | null) => {
+      if (err) {
+        nack(seq, err);
+        nackError ??= toWireError(isMqlabError(err) ? err : AmqpErrors.publishNacked());
+      }
+      done();
+    };
     for (const op of ops) {
       try {
         if (op.k === 'pub') {
           if (ch.confirmMode) {
             // Publish outside the promise executor, so a throw is this op's error, not a rejection.
-            const confirmed = deferred();
-            (ch as ConfirmChannel).publish(op.exchange, op.routingKey, op.content, op.options, (err) => {
-              if (err) nacked.push(op.seq);
-              confirmed.resolve();
-            });
-            confirms.push(confirmed.promise);
+            const d = deferred();
+            (ch as ConfirmChannel).publish(op.exchange, op.routingKey, op.content, op.options, confirmed(op.seq, d.resolve));
+            confirms.push(d.promise);
           } else ch.publish(op.exchange, op.routingKey, op.content, op.options);
         } else if (op.k === 'pubs') {
           for (let i = 0; i < op.count; i++) {
             const content = op.data.subarray(i * op.size, (i + 1) * op.size);
             if (ch.confirmMode) {
-              const confirmed = deferred();
-              (ch as ConfirmChannel).publish(op.exchange, op.routingKey, content, op.options, (err) => {
-                if (err && !nacked.includes(op.seq)) nacked.push(op.seq);
-                confirmed.resolve();
-              });
-              confirms.push(confirmed.promise);
+              const d = deferred();
+              (ch as ConfirmChannel).publish(op.exchange, op.routingKey, content, op.options, confirmed(op.seq, d.resolve));
+              confirms.push(d.promise);
             } else ch.publish(op.exchange, op.routingKey, content, op.options);
           }
         } else if (op.k === 'ack') ch.ack(op.tag, op.multiple);
         else ch.nack(op.tag, op.multiple, op.requeue);
       } catch (e) {
-        if (op.k === 'pub' || op.k === 'pubs') nacked.push(op.seq);
-        error ??= e instanceof MqlabError ? e.toJSON() : { code: 'ERR_REMOTE', message: String((e as Error)?.message ?? e) };
+        if (op.k === 'pub' || op.k === 'pubs') nack(op.seq, e);
+        error ??= toWireError(e, 'ERR_REMOTE');
       }
     }
     if (confirms.length > 0) await Promise.all(confirms);
     else await new Promise<void>((r) => setImmediate(r)); // let returns of this batch go out first
-    return error ? { nacked, error } : { nacked };
+    error ??= nackError;
+    if (nacked.length === 0) return error ? { nacked, error } : { nacked };
+    return error ? { nacked, reasons, error } : { nacked, reasons };
   }
 
   private channel(id: number): Channel {

@@ -106,3 +106,39 @@ t.test('when the client side of the port goes away, its unacked deliveries are r
   t.ok(back && back.fields.redelivered, 'requeued and flagged redelivered');
   t.equal(back && back.content.toString(), 'held');
 });
+
+t.test('a nacked publish: the remote confirm callback and waitForConfirms see what a local channel sees', async (t) => {
+  const engine = RabbitEngine.open(null);
+  const { server, remote } = pair(engine);
+  t.teardown(async () => {
+    await remote.close();
+    server.close();
+    await engine.close();
+  });
+  const local = await engine.createConfirmChannel();
+  await local.assertQueue('full', { durable: false, maxLength: 1, arguments: { 'x-overflow': 'reject-publish' } });
+  local.sendToQueue('full', Buffer.from('keeps the queue full'));
+  await local.waitForConfirms();
+  // Wait while the confirm is outstanding: a nack already delivered does not fail a later wait locally.
+  const nackedPublish = async (c: { sendToQueue: typeof local.sendToQueue; waitForConfirms(): Promise<void> }, body: string) => {
+    let cbError: Error | null | undefined;
+    c.sendToQueue('full', Buffer.from(body), undefined, (err) => (cbError = err));
+    const waitError = await c.waitForConfirms().then(() => null, (e: unknown) => e as Error);
+    return { cbError, waitError };
+  };
+  const { cbError: localCb, waitError: localWait } = await nackedPublish(local, 'l');
+  const ch = await (await remote.connect()).createConfirmChannel();
+  const { cbError: remoteCb, waitError: remoteWait } = await nackedPublish(ch, 'r');
+  t.ok(localCb instanceof Error && localWait instanceof Error, 'the local channel nacks');
+  t.same(describe(remoteCb), describe(localCb), "callback: amqplib's untyped 'message nacked', as locally");
+  t.same(describe(remoteWait), describe(localWait), 'waitForConfirms: the same PRECONDITION_FAILED as locally');
+  t.equal((remoteWait as { code?: string }).code, 'PRECONDITION_FAILED');
+  await ch.purgeQueue('full');
+  ch.sendToQueue('full', Buffer.from('r2'));
+  await t.resolves(ch.waitForConfirms(), 'the error was reported once; later confirms start clean');
+});
+
+function describe(e: unknown): object {
+  const x = e as { name?: string; code?: string; message?: string; details?: unknown };
+  return { name: x?.name, code: x?.code, message: x?.message, details: x?.details };
+}

@@ -1,12 +1,17 @@
 /**
- * The queue store under faults: a crash right after a delivery, a damaged ack index, a full disk.
+ * The queue store under faults: a crash right after a delivery, a damaged ack index, a full disk
+ * (for a publisher in process and for one on a worker thread).
  */
 import t from 'tap';
 import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isMqlabError } from '../../core/errors';
+import { MessageChannel, Worker } from 'node:worker_threads';
 import { RabbitEngine } from '../../core/rabbitmq';
+import { serveRemoteEngine } from '../../core/rabbitmq/remote';
+import { workerEntry } from '../../core/threads';
+import type { FillReport } from './fixtures/disk-full-publisher-worker';
 import { mountTmpfs } from '../../scripts/reliability/disk-full';
 import { must, settle } from './helpers';
 
@@ -132,4 +137,57 @@ t.test('a full disk nacks publishes with ERR_NO_SPACE; earlier messages intact; 
   }
   await engine.close();
   t.same(seen, Array.from({ length: confirmed + 200 }, (_, k) => k), 'after a restart: every confirmed message, intact, in order, and nothing else');
+});
+
+const workerTmpfs = skip || mountTmpfs(4 * 1024 * 1024);
+t.test('a worker-thread publisher gets the same ERR_NO_SPACE nack as an in-process one', { skip: typeof workerTmpfs === 'string' ? workerTmpfs : false }, async (t) => {
+  if (typeof workerTmpfs === 'string') return;
+  t.teardown(() => workerTmpfs.unmount());
+  const filler = join(workerTmpfs.dir, 'filler');
+  fs.writeFileSync(filler, Buffer.alloc(1024 * 1024));
+  const dataDir = join(workerTmpfs.dir, 'rabbit');
+  const options = { durability: 'sync', segmentBytes: 256 * 1024 } as const;
+  let engine = RabbitEngine.open(dataDir, options);
+  const local = await engine.createConfirmChannel();
+  await local.assertQueue('q');
+
+  const { port1, port2 } = new MessageChannel();
+  const server = serveRemoteEngine(port1, { connect: () => engine.connect() });
+  const { filename, argv } = workerEntry(join(__dirname, 'fixtures/disk-full-publisher-worker.ts'));
+  const worker = new Worker(filename, { argv, workerData: { port: port2 }, transferList: [port2] });
+  t.teardown(() => worker.terminate());
+  const next = <T>(): Promise<T> => new Promise((resolve, reject) => {
+    worker.once('message', (m: T & { crashed?: string }) => (m.crashed ? reject(new Error(m.crashed)) : resolve(m)));
+    worker.once('error', reject);
+  });
+
+  const report = await next<FillReport>();
+  t.ok(report.confirmed > 100, `messages confirmed before the disk filled (${report.confirmed})`);
+  // The same publish from this thread, with the disk still full, is the reference.
+  const inProcess = await new Promise<Error | null>((resolve) => local.sendToQueue('q', Buffer.alloc(1000, 'y'), { persistent: true }, resolve));
+  t.ok(isMqlabError(inProcess, 'ERR_NO_SPACE'), 'in process: the confirm callback gets ERR_NO_SPACE');
+  const want = isMqlabError(inProcess) ? { typed: true, code: inProcess.code, message: inProcess.message, details: inProcess.details } : null;
+  t.same(report.callbackError, want, 'on the worker: the confirm callback gets the same code, message and details');
+  t.same(report.failure, want, 'on the worker: waitForConfirms rejects with it too');
+  await local.waitForConfirms().catch(() => undefined);
+  t.equal((await local.checkQueue('q')).messageCount, report.confirmed, 'the nacked messages are not in the queue');
+
+  fs.rmSync(filler);
+  worker.postMessage(200);
+  const { resumed } = await next<{ resumed: unknown }>();
+  t.equal(resumed, null, 'publishing from the worker resumes once space is back');
+  await settle();
+  t.equal((await local.checkQueue('q')).messageCount, report.confirmed + 200);
+  server.close();
+  await engine.close();
+
+  engine = RabbitEngine.open(dataDir, options);
+  const ch = await engine.createChannel();
+  const seen: number[] = [];
+  for (let g = await ch.get('q', { noAck: true }); g; g = await ch.get('q', { noAck: true })) {
+    const i = Number(g.content.toString().split(':')[0]);
+    if (g.content.equals(Buffer.from(`${i}:`.padEnd(1000, 'x')))) seen.push(i);
+  }
+  await engine.close();
+  t.same(seen, Array.from({ length: report.confirmed + 200 }, (_, k) => k), 'after a restart: every confirmed message, intact, in order, and nothing else');
 });

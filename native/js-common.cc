@@ -105,28 +105,37 @@ static int64_t realtimeNs() {
 // clock_gettime costs 25-70 ns on these VMs, as much as the rest of an append. Between calls to
 // it (every 20 ms per thread) the time is extrapolated from the TSC, which is also the kernel's
 // clocksource here (constant, non-stop): same result to well under a millisecond.
+namespace {
+// One thread_local object, not four: in a shared library each thread_local access is a call to
+// __tls_get_addr, and this runs once per append.
+struct TscClock {
+  uint64_t baseTsc = 0;
+  int64_t baseNs = 0;
+  double nsPerTick = 0;
+  uint64_t windowTicks = 0;
+};
+}  // namespace
+
 int64_t nowMs() {
-  thread_local uint64_t baseTsc = 0;
-  thread_local int64_t baseNs = 0;
-  thread_local double nsPerTick = 0;
-  thread_local uint64_t windowTicks = 0;
+  thread_local TscClock c;
+  TscClock& k = c;
   const uint64_t t = __builtin_ia32_rdtsc();
-  if (nsPerTick > 0 && t >= baseTsc && t - baseTsc < windowTicks)
-    return (baseNs + static_cast<int64_t>(static_cast<double>(t - baseTsc) * nsPerTick)) / 1000000;
+  if (k.nsPerTick > 0 && t >= k.baseTsc && t - k.baseTsc < k.windowTicks)
+    return (k.baseNs + static_cast<int64_t>(static_cast<double>(t - k.baseTsc) * k.nsPerTick)) / 1000000;
   const int64_t ns = realtimeNs();
   const uint64_t t2 = __builtin_ia32_rdtsc();
-  if (baseTsc == 0 || t2 < baseTsc || ns < baseNs) {
-    baseTsc = t2;
-    baseNs = ns;
-    nsPerTick = 0;
-  } else if (ns - baseNs >= 1000000) {
-    const double rate = static_cast<double>(ns - baseNs) / static_cast<double>(t2 - baseTsc);
+  if (k.baseTsc == 0 || t2 < k.baseTsc || ns < k.baseNs) {
+    k.baseTsc = t2;
+    k.baseNs = ns;
+    k.nsPerTick = 0;
+  } else if (ns - k.baseNs >= 1000000) {
+    const double rate = static_cast<double>(ns - k.baseNs) / static_cast<double>(t2 - k.baseTsc);
     if (rate > 0.01 && rate < 100) {  // a 10 MHz .. 100 GHz counter; otherwise keep asking the kernel
-      nsPerTick = rate;
-      windowTicks = static_cast<uint64_t>(20e6 / rate);
+      k.nsPerTick = rate;
+      k.windowTicks = static_cast<uint64_t>(20e6 / rate);
     }
-    baseTsc = t2;
-    baseNs = ns;
+    k.baseTsc = t2;
+    k.baseNs = ns;
   }
   return ns / 1000000;
 }

@@ -154,6 +154,74 @@ napi_value AppendBatch(napi_env env, napi_callback_info info) {
   }
 }
 
+// appendPacked(bytes, lengths, count?, timestamp?): `count` records laid end to end in `bytes`,
+// record i being lengths[i] bytes long. Without `count`, every length is used and they must sum
+// to bytes.length exactly; with it (a caller's reusable staging area), the first `count` must fit.
+// One native call, no per-record JS value: what a producer that already batches into one buffer
+// (a Kafka RecordBatch, a RocketMQ MessageBatch) needs.
+napi_value AppendPacked(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  LogHandle* h = openHandle(env, info, nullptr, 4, argv);
+  if (!h) return nullptr;
+  const uint8_t* bytes;
+  size_t bytesLen;
+  if (!argBytes(env, argv[0], "bytes", &bytes, &bytesLen)) return nullptr;
+  napi_typedarray_type type;
+  size_t lengthsCount = 0;
+  void* lp = nullptr;
+  if (napi_get_typedarray_info(env, argv[1], &type, &lengthsCount, &lp, nullptr, nullptr) != napi_ok ||
+      type != napi_uint32_array) {
+    throwInvalid(env, "lengths", "a Uint32Array");
+    return nullptr;
+  }
+  napi_valuetype countType;
+  napi_typeof(env, argv[2], &countType);
+  const bool exact = countType == napi_undefined;
+  double count = static_cast<double>(lengthsCount);
+  if (!exact && !argInteger(env, argv[2], "count", 1, static_cast<double>(lengthsCount), &count)) return nullptr;
+  if (count < 1) {
+    throwInvalid(env, "lengths", "non-empty");
+    return nullptr;
+  }
+  int64_t ts;
+  if (!argTimestamp(env, argv[3], "timestamp", &ts)) return nullptr;
+  // Copy the lengths first: the JS side cannot change them under us, but a shared buffer could.
+  const auto* lengths = static_cast<const uint32_t*>(lp);
+  const size_t n = static_cast<size_t>(count);
+  const uint32_t maxLen = h->log->config().maxRecordBytes;
+  thread_local std::vector<BatchItem> items;
+  items.resize(n);
+  uint64_t off = 0;
+  for (size_t i = 0; i < n; i++) {
+    const uint32_t len = lengths[i];
+    if (len > maxLen) {
+      throwError(env, "ERR_RECORD_TOO_LARGE",
+                 "lengths[" + std::to_string(i) + "] = " + std::to_string(len) + " exceeds maxRecordBytes (" +
+                     std::to_string(maxLen) + ")");
+      return nullptr;
+    }
+    if (off + len > bytesLen) {
+      throwError(env, "ERR_INVALID_ARG",
+                 "lengths describe more bytes than bytes.length (" + std::to_string(bytesLen) + ") at record " +
+                     std::to_string(i));
+      return nullptr;
+    }
+    items[i] = {bytes + off, len, frame::checksum(len, ts, bytes + off)};
+    off += len;
+  }
+  if (exact && off != bytesLen) {
+    throwError(env, "ERR_INVALID_ARG",
+               "lengths sum to " + std::to_string(off) + " bytes but bytes.length is " + std::to_string(bytesLen));
+    return nullptr;
+  }
+  try {
+    return makeNumber(env, static_cast<double>(h->log->appendBatch(items.data(), n, ts)));
+  } catch (const StoreError& e) {
+    throwStoreError(env, e);
+    return nullptr;
+  }
+}
+
 napi_value Read(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   LogHandle* h = openHandle(env, info, nullptr, 1, argv);
@@ -433,6 +501,7 @@ napi_value OpenLog(napi_env env, napi_callback_info info) {
   };
   const Fn fns[] = {{"append", Append},
                     {"appendBatch", AppendBatch},
+                    {"appendPacked", AppendPacked},
                     {"read", Read},
                     {"readBatch", ReadBatch},
                     {"requestDurable", RequestDurable},

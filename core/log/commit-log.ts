@@ -21,6 +21,10 @@ const MAX_PAYLOAD = 16 * MiB - 1;
 const SCAN_BATCH_BYTES = 256 * 1024;
 /** Payloads up to this size are read through a per-log scratch buffer into a pooled Buffer. */
 const READ_SCRATCH_BYTES = 4096;
+/** appendBatch stages batches up to these sizes in one buffer (see appendBatch). */
+const STAGING_MAX_BYTES = 8 * MiB;
+const STAGING_MAX_RECORDS = 65536;
+const EMPTY_STAGING = Buffer.alloc(0);
 
 function frameBytes(len: number): number {
   return (FRAME_HEADER + len + 7) & ~7;
@@ -101,6 +105,9 @@ export class CommitLog {
   /** What open() found: where the valid log ends, bytes cut from a torn tail, damaged frames. */
   readonly recovery: RecoveryReport;
   readonly #n: NativeLog;
+  /** appendBatch's staging area, allocated on first use and grown to the largest batch seen. */
+  #staging = EMPTY_STAGING;
+  #stagingLengths = new Uint32Array(0);
   readonly #counters: Float64Array;
   /** [timestamp, next] of the last read, written by the addon. */
   readonly #scratch: Float64Array;
@@ -173,8 +180,47 @@ export class CommitLog {
   /** Appends many records in one native call, contiguously. Returns the first record's position. */
   appendBatch(payloads: readonly Uint8Array[], timestamp?: number): number {
     const clock = this.#options.clock;
-    return this.#n.appendBatch(payloads, timestamp === undefined && clock ? clock() : timestamp);
+    const ts = timestamp === undefined && clock ? clock() : timestamp;
+    // Copying the payloads into one staging buffer here costs less than the addon fetching each
+    // array element through N-API (~3x less per record for 100-byte records). Anything unusual
+    // (a non-Uint8Array, an oversized record, a batch bigger than the staging cap) takes the
+    // addon's element-by-element path, which also gives the exact error.
+    if (!Array.isArray(payloads)) return this.#n.appendBatch(payloads, ts);
+    const n = payloads.length;
+    if (n === 0 || n > STAGING_MAX_RECORDS) return this.#n.appendBatch(payloads, ts);
+    const max = this.#options.maxRecordBytes;
+    let staging = this.#staging;
+    if (this.#stagingLengths.length < n) this.#stagingLengths = new Uint32Array(Math.max(n, 1024));
+    const lengths = this.#stagingLengths;
+    let off = 0;
+    for (let i = 0; i < n; i++) {
+      const p = payloads[i];
+      if (!(p instanceof Uint8Array) || p.length > max) return this.#n.appendBatch(payloads, ts);
+      const end = off + p.length;
+      if (end > staging.length) {
+        if (end > STAGING_MAX_BYTES) return this.#n.appendBatch(payloads, ts);
+        const grown = Buffer.allocUnsafe(Math.min(STAGING_MAX_BYTES, Math.max(end, 64 * 1024, staging.length * 2)));
+        grown.set(staging.subarray(0, off));
+        this.#staging = staging = grown;
+      }
+      staging.set(p, off);
+      lengths[i] = p.length;
+      off = end;
+    }
+    return this.#n.appendPacked(staging, lengths, n, ts);
   }
+
+  /**
+   * Appends `lengths.length` records laid end to end in `bytes` (record i is `lengths[i]` bytes;
+   * the lengths sum to `bytes.length`), contiguously, in one native call with no per-record JS
+   * value: the fastest way in for a producer that already batches into one buffer. Returns the
+   * first record's position.
+   */
+  appendPacked(bytes: Uint8Array, lengths: Uint32Array, timestamp?: number): number {
+    const clock = this.#options.clock;
+    return this.#n.appendPacked(bytes, lengths, undefined, timestamp === undefined && clock ? clock() : timestamp);
+  }
+
 
   /** Appends; under flush 'sync' the promise resolves once the record is durable, else at once. */
   write(payload: Uint8Array, timestamp?: number): Promise<number> {

@@ -11,6 +11,8 @@ import { MqlabError } from '../errors';
 export interface NativeLog {
   append(payload: Uint8Array, timestamp?: number): number;
   appendBatch(payloads: readonly Uint8Array[], timestamp?: number): number;
+  /** `count` (default: all, summing exactly to bytes.length) records laid end to end in `bytes`. */
+  appendPacked(bytes: Uint8Array, lengths: Uint32Array, count?: number, timestamp?: number): number;
   /** Writes [timestamp, next] into the scratch array; a payload that fits in scratchBytes is copied
    *  there and its length returned, a larger one is returned as its own Buffer. */
   read(position: number): Buffer | number;

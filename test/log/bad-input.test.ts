@@ -28,7 +28,8 @@ const hostile: fc.Arbitrary<unknown> = fc.oneof(
   fc.uint8Array({ maxLength: 64 }).map((a) => Buffer.from(a)),
   fc.uint8Array({ maxLength: 64 }),
   fc.constantFrom(new Float64Array(4), new Uint16Array(8), new Int8Array(3), new DataView(new ArrayBuffer(8)), new ArrayBuffer(16),
-    new Uint8ClampedArray(4), new Uint8Array(new SharedArrayBuffer(12)), Symbol('s'), () => 1, Object.create(null), [[]], [1, 2]),
+    new Uint8ClampedArray(4), new Uint8Array(new SharedArrayBuffer(12)), new Uint32Array([3, 1]), new Uint32Array(0),
+    new Uint32Array([0xffffffff, 1]), new Uint32Array([4, 4, 4, 4]), Symbol('s'), () => 1, Object.create(null), [[]], [1, 2]),
   fc.array(fc.oneof(fc.uint8Array({ maxLength: 16 }), fc.anything()), { maxLength: 5 }),
 );
 
@@ -50,7 +51,7 @@ t.test('native log functions: hostile arguments give typed errors, the log stays
   const scratch = new Float64Array(3);
   const n = addon.openLog(fs.realpathSync(dir), 4096, 1000, 0, 1000, 1 << 20, scratch, () => undefined, Buffer.alloc(64));
   const good: Array<{ position: number; payload: Buffer }> = [];
-  const fns = ['append', 'appendBatch', 'read', 'readBatch', 'requestDurable', 'idle', 'applyRetention', 'startPosition', 'segmentCount'] as const;
+  const fns = ['append', 'appendBatch', 'appendPacked', 'read', 'readBatch', 'requestDurable', 'idle', 'applyRetention', 'startPosition', 'segmentCount'] as const;
   fc.assert(
     fc.property(fc.constantFrom(...fns), fc.array(hostile, { maxLength: 4 }), (name, args) => {
       const fn = (n as unknown as Record<string, (...a: unknown[]) => unknown>)[name]!;
@@ -172,7 +173,7 @@ t.test('CommitLog and IndexFile wrappers: hostile options and arguments give typ
   );
   const log = CommitLog.open(path.join(root, 'main'), { segmentBytes: 8192, maxRecordBytes: 1000 });
   fc.assert(
-    fc.property(fc.constantFrom('append', 'appendBatch', 'read', 'readBatch', 'applyRetention'), fc.array(hostile, { maxLength: 3 }), (name, args) => {
+    fc.property(fc.constantFrom('append', 'appendBatch', 'appendPacked', 'read', 'readBatch', 'applyRetention'), fc.array(hostile, { maxLength: 3 }), (name, args) => {
       const fn = (log as unknown as Record<string, (...a: unknown[]) => unknown>)[name]!.bind(log);
       const bad = outcome(() => fn(...args));
       if (bad) throw new Error(`${name} ${bad}`);

@@ -58,6 +58,18 @@ class AppendBatchCmd implements fc.Command<Model, Real> {
   toString = () => `appendBatch(${this.payloads.length})`;
 }
 
+class AppendPackedCmd implements fc.Command<Model, Real> {
+  constructor(readonly payloads: Buffer[], readonly ts: number) {}
+  check = () => true;
+  run(m: Model, r: Real): void {
+    const first = r.log.appendPacked(Buffer.concat(this.payloads), Uint32Array.from(this.payloads, (p) => p.length), this.ts);
+    const { records } = r.log.readBatch(first, 1 << 30, this.payloads.length);
+    if (records.length !== this.payloads.length) throw new Error('packed batch not readable in one readBatch');
+    records.forEach((rec, i) => m.records.push({ position: rec.position, payload: this.payloads[i]!, timestamp: this.ts }));
+  }
+  toString = () => `appendPacked(${this.payloads.length})`;
+}
+
 class ReadCmd implements fc.Command<Model, Real> {
   constructor(readonly pick: number) {}
   check = (m: Readonly<Model>) => m.records.length > m.first;
@@ -126,6 +138,8 @@ t.test('CommitLog behaves like an array of records', (t) => {
     fc.tuple(payloadArb, tsArb).map(([p, ts]) => new AppendCmd(p, ts)),
     fc.tuple(fc.array(fc.uint8Array({ maxLength: 300 }).map((a) => Buffer.from(a)), { minLength: 1, maxLength: 40 }), tsArb)
       .map(([ps, ts]) => new AppendBatchCmd(ps, ts)),
+    fc.tuple(fc.array(fc.uint8Array({ maxLength: 300 }).map((a) => Buffer.from(a)), { minLength: 1, maxLength: 40 }), tsArb)
+      .map(([ps, ts]) => new AppendPackedCmd(ps, ts)),
     fc.nat().map((n) => new ReadCmd(n)),
     fc.tuple(fc.nat(), fc.integer({ min: 1, max: 10_000 }), fc.integer({ min: 1, max: 50 })).map(([a, b, c]) => new ReadBatchCmd(a, b, c)),
     fc.constant(new ScanCmd()),

@@ -53,7 +53,7 @@ struct RecoveryInfo {
 
 // Counters JS reads straight from memory (a Float64Array over this block), so `endPosition`
 // needs no native call. Written only by the log; doubles hold positions exactly below 2^53.
-struct SharedCounters {
+struct alignas(64) SharedCounters {  // its own cache line: end is written by every append
   double end = 0;
   double start = 0;
   double durable = 0;
@@ -127,9 +127,10 @@ class LogCore {
   std::map<uint64_t, uint64_t> damaged_;  // position -> next readable position; set by open()
   std::shared_ptr<SharedCounters> counters_;
 
-  // What every append touches, together (written under appendMu_).
+  // The lock has a cache line to itself: a thread spinning on it must not pull away the line
+  // the holder is writing. What every append touches is together on the next line.
   alignas(64) AppendLock appendMu_;
-  Segment* active_ = nullptr;  // owned by segments_
+  alignas(64) Segment* active_ = nullptr;  // owned by segments_
   uint64_t writeOffset_ = 0;   // data offset of the next frame in active_
   std::atomic<uint64_t> end_{0};
   std::atomic<int64_t> activeMaxTs_{INT64_MIN};  // newest timestamp in active_ (kept here, not in the segment)
@@ -138,7 +139,7 @@ class LogCore {
     if (ts > activeMaxTs_.load(std::memory_order_relaxed)) activeMaxTs_.store(ts, std::memory_order_relaxed);
   }
 
-  std::mutex listMu_;
+  alignas(64) std::mutex listMu_;
   std::vector<std::shared_ptr<Segment>> segments_;
   bool dirDirty_ = false;
 

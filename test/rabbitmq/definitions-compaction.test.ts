@@ -1,29 +1,11 @@
 import t, { type Test } from 'tap';
-import { existsSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { RabbitEngine } from '../../core/rabbitmq';
+import { storageUnavailable, tempDir } from './helpers';
 
-/** Needs the storage core's native addon; without it these tests skip, saying why. */
-function storageAvailable(): string | false {
-  const dir = mkdtempSync(join(tmpdir(), 'mqlab-rabbit-probe-'));
-  try {
-    const { CommitLog } = require('../../core/log') as typeof import('../../core/log');
-    CommitLog.open(join(dir, 'probe')).close();
-    return false;
-  } catch (e) {
-    return `storage core not usable: ${(e as Error).message}`;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-const skip = storageAvailable();
 
-function tempDir(t: { teardown: (fn: () => void) => void }): string {
-  const dir = mkdtempSync(join(tmpdir(), 'mqlab-rabbit-compact-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+const skip = storageUnavailable();
 
 /** Records in a definitions log (opened directly; the engine must be closed). */
 function recordCount(dir: string): number {
@@ -69,7 +51,7 @@ async function checkLive(t: Test, engine: RabbitEngine): Promise<void> {
 }
 
 t.test('a long definitions log is rewritten on open as the live definitions; restarts keep working', { skip }, async (t) => {
-  const dir = tempDir(t);
+  const dir = tempDir(t, 'mqlab-rabbit-compact-');
   await churn(dir, 60, 50);
   const before = recordCount(join(dir, 'definitions'));
   t.ok(before >= 240, `the churn wrote ${before} records`);
@@ -86,7 +68,7 @@ t.test('a long definitions log is rewritten on open as the live definitions; res
 });
 
 t.test('below the threshold, or mostly live, the log is left alone', { skip }, async (t) => {
-  const dir = tempDir(t);
+  const dir = tempDir(t, 'mqlab-rabbit-compact-');
   await churn(dir, 60, 100_000);
   const before = recordCount(join(dir, 'definitions'));
   const engine = RabbitEngine.open(dir, { compactDefinitionsAfter: 100_000 });
@@ -99,7 +81,7 @@ t.test('a compaction interrupted by a crash is finished or discarded on open', {
   const { settleCompaction } = require('../../core/rabbitmq/definition-log-store') as typeof import('../../core/rabbitmq/definition-log-store');
 
   await t.test('crash while writing the compacted log: it is discarded', async (t) => {
-    const dir = tempDir(t);
+    const dir = tempDir(t, 'mqlab-rabbit-compact-');
     await churn(dir, 3, 100_000);
     // A half-written compacted log naming a queue that does not exist.
     const half = CommitLog.open(join(dir, 'definitions.compact'));
@@ -112,7 +94,7 @@ t.test('a compaction interrupted by a crash is finished or discarded on open', {
   });
 
   await t.test('crash between the two renames: the compacted log is taken', async (t) => {
-    const dir = tempDir(t);
+    const dir = tempDir(t, 'mqlab-rabbit-compact-');
     await churn(dir, 60, 100_000);
     // The state right after `definitions` → `.old`: the (complete) compacted log waits in `.compact`.
     renameSync(join(dir, 'definitions'), join(dir, 'definitions.compact'));
@@ -126,7 +108,7 @@ t.test('a compaction interrupted by a crash is finished or discarded on open', {
   });
 
   await t.test('only the old log left: it comes back', async (t) => {
-    const dir = tempDir(t);
+    const dir = tempDir(t, 'mqlab-rabbit-compact-');
     await churn(dir, 3, 100_000);
     renameSync(join(dir, 'definitions'), join(dir, 'definitions.old'));
     settleCompaction(join(dir, 'definitions'));

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { RabbitEngine } from '../../core/rabbitmq';
 import type { ConsumeMessage } from '../../core/rabbitmq';
 
@@ -22,4 +25,25 @@ export function bodies(list: (ConsumeMessage | null)[]): string[] {
 export function must<T>(m: T | false): T {
   if (m === false) throw new Error('expected a message, the queue was empty');
   return m;
+}
+
+/** Why persistent-engine tests cannot run (the storage core's native addon is not usable), or false. */
+export function storageUnavailable(): string | false {
+  const dir = mkdtempSync(join(tmpdir(), 'mqlab-rabbit-probe-'));
+  try {
+    const { CommitLog } = require('../../core/log') as typeof import('../../core/log');
+    CommitLog.open(join(dir, 'probe')).close();
+    return false;
+  } catch (e) {
+    return `storage core not usable: ${(e as Error).message}`;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** A fresh directory under the system temp dir, removed when the test ends. */
+export function tempDir(t: { teardown: (fn: () => void) => void }, prefix = 'mqlab-rabbit-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
 }

@@ -1,31 +1,11 @@
 import t from 'tap';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RabbitEngine } from '../../core/rabbitmq';
 import type { ConsumeMessage } from '../../core/rabbitmq';
-import { must, settle } from './helpers';
+import { must, settle, storageUnavailable, tempDir } from './helpers';
 
-/** Persistence needs the storage core's native addon; without it these tests skip, saying why. */
-function storageAvailable(): string | false {
-  const dir = mkdtempSync(join(tmpdir(), 'mqlab-rabbit-probe-'));
-  try {
-    const { CommitLog } = require('../../core/log') as typeof import('../../core/log');
-    CommitLog.open(join(dir, 'probe')).close();
-    return false;
-  } catch (e) {
-    return `storage core not usable: ${(e as Error).message}`;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-const skip = storageAvailable();
 
-function tempDir(t: { teardown: (fn: () => void) => void }): string {
-  const dir = mkdtempSync(join(tmpdir(), 'mqlab-rabbit-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+const skip = storageUnavailable();
 
 t.test('durable definitions and unacked persistent messages survive a restart', { skip }, async (t) => {
   const dir = tempDir(t);

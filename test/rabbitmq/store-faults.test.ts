@@ -4,7 +4,6 @@
  */
 import t from 'tap';
 import * as fs from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isMqlabError } from '../../core/errors';
 import { MessageChannel, Worker } from 'node:worker_threads';
@@ -13,27 +12,10 @@ import { serveRemoteEngine } from '../../core/rabbitmq/remote';
 import { workerEntry } from '../../core/threads';
 import type { FillReport } from './fixtures/disk-full-publisher-worker';
 import { mountTmpfs } from '../../scripts/reliability/disk-full';
-import { must, settle } from './helpers';
+import { must, settle, storageUnavailable, tempDir } from './helpers';
 
-function storageAvailable(): string | false {
-  const dir = fs.mkdtempSync(join(tmpdir(), 'mqlab-rabbit-probe-'));
-  try {
-    const { CommitLog } = require('../../core/log') as typeof import('../../core/log');
-    CommitLog.open(join(dir, 'probe')).close();
-    return false;
-  } catch (e) {
-    return `storage core not usable: ${(e as Error).message}`;
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-}
-const skip = storageAvailable();
 
-function tempDir(t: { teardown: (fn: () => void) => void }): string {
-  const dir = fs.mkdtempSync(join(tmpdir(), 'mqlab-rabbit-faults-'));
-  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+const skip = storageUnavailable();
 
 function ackIndexOf(dir: string): string {
   for (const e of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
@@ -43,7 +25,7 @@ function ackIndexOf(dir: string): string {
 }
 
 t.test('a delivery is marked on disk before it leaves: a crash in the same turn keeps redelivered', { skip }, async (t) => {
-  const dir = tempDir(t);
+  const dir = tempDir(t, 'mqlab-rabbit-faults-');
   let engine = RabbitEngine.open(dir);
   let ch = await engine.createConfirmChannel();
   await ch.assertQueue('q');
@@ -62,7 +44,7 @@ t.test('a delivery is marked on disk before it leaves: a crash in the same turn 
 });
 
 t.test('an ack index cut to half is rebuilt: kept entries stay acked, unknown ones come back redelivered', { skip }, async (t) => {
-  const dir = tempDir(t);
+  const dir = tempDir(t, 'mqlab-rabbit-faults-');
   let engine = RabbitEngine.open(dir);
   let ch = await engine.createConfirmChannel();
   await ch.assertQueue('q');

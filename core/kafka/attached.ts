@@ -2,6 +2,7 @@ import type { LogRecord } from '../log/types';
 import { describeValue, MqlabError } from '../errors';
 import { openLog, type PartitionLog } from './storage';
 import { PartitionShare } from './partition-share';
+import { SegmentRoller } from './segment-roller';
 import type { PartitionAttachInfo } from './partition';
 import type { ProducerHost, ProducerPartition, ProducerTopic } from './producer';
 
@@ -25,9 +26,11 @@ export class AttachedPartition implements ProducerPartition {
   readonly log: PartitionLog;
   readonly share: PartitionShare;
   private readonly changes: Int32Array;
+  private readonly roller: SegmentRoller;
 
   constructor(readonly info: PartitionAttachInfo, changes: SharedArrayBuffer) {
     this.log = openLog(info.logDir, { segmentBytes: info.segmentBytes, maxRecordBytes: info.maxBatchBytes, flush: info.flush });
+    this.roller = new SegmentRoller(this.log, info.segmentMs, info.maxBatchBytes);
     this.share = new PartitionShare(info.share);
     this.changes = new Int32Array(changes);
   }
@@ -42,6 +45,8 @@ export class AttachedPartition implements ProducerPartition {
     let base: number;
     let position: number;
     try {
+      // segment.ms on this thread's clock, as the records' timestamps.
+      this.roller.rollIfDue(Date.now(), share.nextOffset);
       base = share.nextOffset;
       batch.writeDoubleLE(base, 8);
       position = this.log.append(batch, maxTimestamp);

@@ -28,6 +28,8 @@ export interface KafkaEngineOptions {
   retentionBytes?: number;
   /** segment.bytes default for new topics. Default 16 MiB. */
   segmentBytes?: number;
+  /** segment.ms (log.roll.ms) default for new topics: the active segment rolls once its first record is this old. Default 168 h (Kafka's). */
+  segmentMs?: number;
   /** message.max.bytes: largest record batch, so also the largest single record. Default 1 MiB + 12 (Kafka's 1048588). */
   maxMessageBytes?: number;
   /** index.interval.bytes: log bytes between offset-index entries. Default 4096. */
@@ -43,6 +45,7 @@ export interface CreateTopicOptions {
   retentionMs?: number;
   retentionBytes?: number;
   segmentBytes?: number;
+  segmentMs?: number;
 }
 
 export interface PartitionInfo {
@@ -83,6 +86,7 @@ export class KafkaEngine {
       retentionMs: options.retentionMs ?? 168 * 3600 * 1000,
       retentionBytes: options.retentionBytes ?? -1,
       segmentBytes: options.segmentBytes ?? 16 * 1024 * 1024,
+      segmentMs: options.segmentMs ?? 168 * 3600 * 1000,
       maxMessageBytes: options.maxMessageBytes ?? 1048588,
       indexIntervalBytes: options.indexIntervalBytes ?? 4096,
       flush: options.flush ?? 'none',
@@ -90,13 +94,14 @@ export class KafkaEngine {
     };
     checkPartitions(this.options.defaultPartitions);
     if (!Number.isInteger(this.options.maxMessageBytes) || this.options.maxMessageBytes < 64) throw Errors.invalidArg('options.maxMessageBytes', 'an integer >= 64');
+    checkSegmentMs(this.options.segmentMs, 'options.segmentMs');
     if (!Number.isInteger(this.options.indexIntervalBytes) || this.options.indexIntervalBytes < 1) throw Errors.invalidArg('options.indexIntervalBytes', 'a positive integer');
     this.maxMessageBytes = this.options.maxMessageBytes;
     fs.mkdirSync(path.join(this.dataDir, 'topics'), { recursive: true });
     this.offsets = new OffsetStore(path.join(this.dataDir, '__consumer_offsets'), this.clock);
     try {
       for (const entry of fs.readdirSync(path.join(this.dataDir, 'topics'))) {
-        const t = Topic.load(path.join(this.dataDir, 'topics', entry), this.partitionBase());
+        const t = Topic.load(path.join(this.dataDir, 'topics', entry), this.partitionBase(), this.options.segmentMs);
         if (t !== null) this.topics.set(t.name, t);
       }
     } catch (e) {
@@ -135,6 +140,7 @@ export class KafkaEngine {
       retentionMs: options.retentionMs ?? this.options.retentionMs,
       retentionBytes: options.retentionBytes ?? this.options.retentionBytes,
       segmentBytes: options.segmentBytes ?? this.options.segmentBytes,
+      segmentMs: checkSegmentMs(options.segmentMs ?? this.options.segmentMs, 'options.segmentMs'),
     };
     for (const k of ['retentionMs', 'retentionBytes'] as const) {
       if (!Number.isInteger(config[k]) || config[k] < -1) throw Errors.invalidArg(`options.${k}`, 'an integer >= -1 (-1: unlimited)');
@@ -266,6 +272,12 @@ export class KafkaEngine {
   private ensureOpen(): void {
     if (this.closed) throw Errors.closed('Kafka engine');
   }
+}
+
+/** segment.ms: a whole number of ms, at least 1 (Kafka's range). */
+function checkSegmentMs(v: unknown, what: string): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) throw Errors.invalidArg(what, `an integer >= 1 (ms), got ${describeValue(v)}`);
+  return v;
 }
 
 function checkPartitions(n: unknown): number {

@@ -5,6 +5,7 @@ import { openIndex, openLog, type PartitionIndex, type PartitionLog } from './st
 import { batchBaseOffset, batchMaxTimestamp, batchNextOffset, batchRecordCount, firstOffsetAtOrAfter, isBatch } from './record-batch';
 import { MqlabError } from '../errors';
 import { PartitionShare } from './partition-share';
+import { SegmentRoller } from './segment-roller';
 
 /** Structured-clonable description of a partition for another thread (the SharedArrayBuffer is shared, not copied). */
 export interface PartitionAttachInfo {
@@ -15,6 +16,8 @@ export interface PartitionAttachInfo {
   segmentBytes: number;
   maxBatchBytes: number;
   flush: FlushPolicy;
+  /** segment.ms */
+  segmentMs: number;
 }
 
 export interface PartitionOptions {
@@ -23,6 +26,8 @@ export interface PartitionOptions {
   maxBatchBytes: number;
   retentionMs: number | undefined;
   retentionBytes: number | undefined;
+  /** segment.ms: the active segment rolls once its first record is this old. */
+  segmentMs: number;
   indexIntervalBytes: number;
   flush: FlushPolicy;
   clock: () => number;
@@ -80,6 +85,7 @@ export class Partition {
   private readonly offsets = new IndexMirror();
   private readonly times = new IndexMirror();
   private readonly entry = Buffer.alloc(ENTRY_BYTES);
+  private readonly roller: SegmentRoller;
   /** Lock, next offset and append counter, shared with threads that append directly (attached-partition.ts). */
   readonly share = new PartitionShare();
   /** Log position up to which the indexes cover the log (appends by other threads are indexed lazily). */
@@ -103,6 +109,7 @@ export class Partition {
       retention,
       clock: options.clock,
     });
+    this.roller = new SegmentRoller(this.log, options.segmentMs, options.maxBatchBytes);
     try {
       this.offsetIndex = openIndex(path.join(dir, 'offset.index'), ENTRY_BYTES);
       this.timeIndex = openIndex(path.join(dir, 'time.index'), ENTRY_BYTES);
@@ -123,6 +130,7 @@ export class Partition {
       segmentBytes: this.options.segmentBytes,
       maxBatchBytes: this.options.maxBatchBytes,
       flush: this.options.flush,
+      segmentMs: this.options.segmentMs,
     };
   }
 
@@ -196,7 +204,8 @@ export class Partition {
     }
     this.bytesSinceOffsetEntry += bytes;
     this.bytesSinceTimeEntry += bytes;
-    if (maxTs > this.maxTimestamp) {
+    // An empty batch (a segment roll's filler) holds no record to find by time.
+    if (nextOffset > baseOffset && maxTs > this.maxTimestamp) {
       this.maxTimestamp = maxTs;
       if (mayIndexTime && (this.times.count === 0 || this.bytesSinceTimeEntry >= this.options.indexIntervalBytes)) {
         this.times.push(maxTs, nextOffset - 1);
@@ -228,6 +237,7 @@ export class Partition {
     let base: number;
     let position: number;
     try {
+      this.roller.rollIfDue(this.options.clock(), share.nextOffset);
       if (this.log.endPosition !== this.indexedEnd) this.catchUp();
       base = share.nextOffset;
       batch.writeDoubleLE(base, 8);
@@ -305,6 +315,15 @@ export class Partition {
 
   /** Deletes whole segments past retention; moves logStartOffset. Returns whether it moved. */
   applyRetention(now: number): boolean {
+    // segment.ms: an active segment old enough rolls first, so its records can expire with it.
+    if (!this.closed) {
+      this.share.lock();
+      try {
+        this.roller.rollIfDue(now, this.share.nextOffset);
+      } finally {
+        this.share.unlock();
+      }
+    }
     const { deletedSegments } = this.log.applyRetention(now);
     if (deletedSegments === 0) return false;
     const before = this.logStartOffset;

@@ -123,7 +123,7 @@ export function decodeBatch(payload: Buffer, topic: string, partition: number, f
 export function firstOffsetAtOrAfter(payload: Buffer, timestamp: number): number {
   const count = payload.readUInt32LE(4);
   const base = payload.readDoubleLE(8);
-  if (payload.readDoubleLE(24) < timestamp) return -1;
+  if (count === 0 || payload.readDoubleLE(24) < timestamp) return -1;
   if ((payload[1]! & PER_RECORD_TIMESTAMPS) === 0) return payload.readDoubleLE(16) >= timestamp ? base : -1;
   let pos = BATCH_HEADER_BYTES;
   for (let i = 0; i < count; i++) {

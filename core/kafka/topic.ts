@@ -26,12 +26,17 @@ export interface TopicConfig {
   retentionBytes: number;
   /** segment.bytes */
   segmentBytes: number;
+  /** segment.ms: the active segment rolls once its first record is this old (ms). */
+  segmentMs: number;
 }
+
+/** Partition options every topic of an engine shares (the rest comes from the topic's config). */
+export type PartitionBase = Omit<PartitionOptions, 'segmentBytes' | 'retentionMs' | 'retentionBytes' | 'segmentMs'>;
 
 export class Topic {
   private constructor(readonly name: string, readonly dir: string, readonly config: TopicConfig, readonly partitions: Partition[]) {}
 
-  static create(topicsDir: string, name: string, config: TopicConfig, base: Omit<PartitionOptions, 'segmentBytes' | 'retentionMs' | 'retentionBytes'>): Topic {
+  static create(topicsDir: string, name: string, config: TopicConfig, base: PartitionBase): Topic {
     const dir = path.join(topicsDir, fileNameFor(name));
     fs.mkdirSync(dir, { recursive: true });
     const file = path.join(dir, 'topic.json');
@@ -48,15 +53,17 @@ export class Topic {
   }
 
   /** Opens a topic directory written by create (null if it holds no topic.json). */
-  static load(dir: string, base: Omit<PartitionOptions, 'segmentBytes' | 'retentionMs' | 'retentionBytes'>): Topic | null {
+  static load(dir: string, base: PartitionBase, defaultSegmentMs: number): Topic | null {
     const file = path.join(dir, 'topic.json');
     if (!fs.existsSync(file)) return null;
     const raw = JSON.parse(fs.readFileSync(file, 'utf8')) as { name: string } & TopicConfig;
     const name = checkTopicName(raw.name);
-    return Topic.openDir(dir, name, { numPartitions: raw.numPartitions, retentionMs: raw.retentionMs, retentionBytes: raw.retentionBytes, segmentBytes: raw.segmentBytes }, base);
+    // Topics written before segment.ms existed take the engine's default.
+    const segmentMs = typeof raw.segmentMs === 'number' && Number.isInteger(raw.segmentMs) && raw.segmentMs >= 1 ? raw.segmentMs : defaultSegmentMs;
+    return Topic.openDir(dir, name, { numPartitions: raw.numPartitions, retentionMs: raw.retentionMs, retentionBytes: raw.retentionBytes, segmentBytes: raw.segmentBytes, segmentMs }, base);
   }
 
-  private static openDir(dir: string, name: string, config: TopicConfig, base: Omit<PartitionOptions, 'segmentBytes' | 'retentionMs' | 'retentionBytes'>): Topic {
+  private static openDir(dir: string, name: string, config: TopicConfig, base: PartitionBase): Topic {
     const partitions: Partition[] = [];
     try {
       for (let i = 0; i < config.numPartitions; i++) {
@@ -65,6 +72,7 @@ export class Topic {
             ...base,
             maxBatchBytes: maxBatchBytesFor(base.maxBatchBytes, config.segmentBytes),
             segmentBytes: config.segmentBytes,
+            segmentMs: config.segmentMs,
             retentionMs: config.retentionMs >= 0 ? config.retentionMs : undefined,
             retentionBytes: config.retentionBytes >= 0 ? config.retentionBytes : undefined,
           }),

@@ -126,7 +126,7 @@ t.test('indexes are rebuilt from the log when lost', async (t) => {
 t.test('topic configs survive a restart; deleted topics stay deleted', async (t) => {
   const dir = tempDir(t);
   let engine = KafkaEngine.open(dir, { retentionCheckIntervalMs: 0 });
-  engine.createTopic('keep', { numPartitions: 3, retentionMs: 1000, retentionBytes: 50_000, segmentBytes: 8192 });
+  engine.createTopic('keep', { numPartitions: 3, retentionMs: 1000, retentionBytes: 50_000, segmentBytes: 8192, segmentMs: 60_000 });
   engine.createTopic('drop', { numPartitions: 2 });
   await send(engine, 'drop', 0, 3);
   engine.deleteTopic('drop');
@@ -137,7 +137,7 @@ t.test('topic configs survive a restart; deleted topics stay deleted', async (t)
   engine = KafkaEngine.open(dir, { retentionCheckIntervalMs: 0 });
   t.teardown(() => engine.close());
   t.same(engine.listTopics(), ['keep']);
-  t.same(engine.describeTopic('keep').config, { numPartitions: 3, retentionMs: 1000, retentionBytes: 50_000, segmentBytes: 8192 });
+  t.same(engine.describeTopic('keep').config, { numPartitions: 3, retentionMs: 1000, retentionBytes: 50_000, segmentBytes: 8192, segmentMs: 60_000 });
   engine.createTopic('drop', { numPartitions: 1 });
   t.equal(engine.describeTopic('drop').partitions[0]!.logEndOffset, 0, 'a re-created topic starts empty');
 });

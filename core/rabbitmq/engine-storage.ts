@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileNameFor } from '../names';
 import { DefinitionLogStore } from './definition-log-store';
@@ -23,13 +23,16 @@ export function openEngineStorage(dataDir: string, options: EngineStorageOptions
   const open = new Set<QueueStore>();
   return {
     definitions,
-    openQueue(name: string, onDirty: (store: QueueStore) => void, makeEntry: EntryFactory): QueueStore {
-      const store = new QueueLogStore(
-        join(dataDir, 'queues', fileNameFor(name)),
-        { segmentBytes: options.segmentBytes ?? DEFAULT_SEGMENT_BYTES, flush: options.durability, clock: options.clock },
-        onDirty,
-        makeEntry,
-      );
+    openQueue(name: string, onDirty: (store: QueueStore) => void, makeEntry: EntryFactory, fresh: boolean): QueueStore {
+      const dir = join(dataDir, 'queues', fileNameFor(name));
+      if (fresh) rmSync(dir, { recursive: true, force: true });
+      let store: QueueLogStore;
+      try {
+        store = new QueueLogStore(dir, { segmentBytes: options.segmentBytes ?? DEFAULT_SEGMENT_BYTES, flush: options.durability, clock: options.clock }, onDirty, makeEntry);
+      } catch (e) {
+        if (fresh) rmSync(dir, { recursive: true, force: true });
+        throw e;
+      }
       open.add(store);
       return store;
     },

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { resolve as resolvePath } from 'node:path';
-import { Errors, isMqlabError, MqlabError } from '../errors';
+import { Errors, MqlabError } from '../errors';
 import { amqpError, AmqpErrors } from './amqp-errors';
 import type { Channel } from './channel';
 import { Connection } from './connection';
@@ -11,7 +11,8 @@ import { QueueEntry, StoredMessage } from './message';
 import { PublishOutcome } from './publish-outcome';
 import { Queue, type QueueHost } from './queue';
 import { firstDifference, mergeQueueOptions, parseQueueArguments } from './queue-arguments';
-import type { EngineStorage, EngineStorageOptions, QueueStore, RecoveredEntryFields } from './store-types';
+import { asStoreError, definitionWriteFailed } from './store-errors';
+import type { DefinitionStore, EngineStorage, EngineStorageOptions, QueueStore, RecoveredEntryFields } from './store-types';
 import type {
   AssertExchangeOptions,
   AssertQueueOptions,
@@ -214,8 +215,12 @@ export class RabbitEngine implements QueueHost {
     }
     if (name.startsWith('amq.')) throw amqpError('ACCESS_REFUSED', `exchange name '${name}' contains reserved prefix 'amq.*'`, { exchange: name });
     const ex = new Exchange(name, type, durable, autoDelete, internal, ae as string | undefined, args);
+    if (durable) {
+      this.persist(`declare exchange '${name}'`, { exchange: name }, (d) =>
+        d.putExchange({ name, type, autoDelete, internal, ...(ae !== undefined ? { alternateExchange: ae as string } : {}), args }),
+      );
+    }
     this.exchanges.set(name, ex);
-    if (durable) this.storage?.definitions.putExchange({ name, type, autoDelete, internal, ...(ae !== undefined ? { alternateExchange: ae as string } : {}), args });
     return { exchange: name };
   }
 
@@ -242,8 +247,34 @@ export class RabbitEngine implements QueueHost {
   }
 
   private removeExchange(ex: Exchange): void {
+    if (ex.durable) this.persist(`delete exchange '${ex.name}'`, { exchange: ex.name }, (d) => d.deleteExchange(ex.name));
     this.exchanges.delete(ex.name);
-    if (ex.durable) this.storage?.definitions.deleteExchange(ex.name);
+  }
+
+  /**
+   * An auto-delete exchange lost its last binding. If the deletion cannot be written (a full
+   * disk), the exchange stays, as it is on disk: what triggered it has already happened.
+   */
+  private autoDeleteExchange(ex: Exchange): void {
+    try {
+      this.removeExchange(ex);
+    } catch {
+      // Kept (memory and disk agree); it goes at its next auto-delete, or by deleteExchange.
+    }
+  }
+
+  /**
+   * Writes one change to the durable definitions before it is made in memory, so a failed write
+   * (ERR_NO_SPACE …) leaves both as they were and the caller gets a typed error saying what did
+   * not happen. Memory-only engines have nothing to write.
+   */
+  private persist(what: string, entity: Record<string, unknown>, write: (defs: DefinitionStore) => void): void {
+    if (this.storage === null) return;
+    try {
+      write(this.storage.definitions);
+    } catch (e) {
+      throw definitionWriteFailed(what, entity, e);
+    }
   }
 
   declareQueue(owner: Connection, name: string, queueOptions?: AssertQueueOptions): AssertQueueReply {
@@ -275,11 +306,24 @@ export class RabbitEngine implements QueueHost {
     if (args.queueType === 'quorum' && (!durable || exclusive || autoDelete)) {
       throw amqpError('PRECONDITION_FAILED', `invalid property '${!durable ? 'non-durable' : exclusive ? 'exclusive' : 'auto-delete'}' for queue '${name}' in vhost '/'`, { queue: name });
     }
-    const persisted = durable && !exclusive && this.storage !== null;
     const queue = new Queue(name, durable, exclusive ? owner : null, autoDelete, rawArgs, args, this, null);
-    if (persisted) {
-      queue.store = this.storage!.openQueue(name, (s) => this.storeDirty(s), (f) => this.recoveredEntry(queue, f));
-      this.storage!.definitions.putQueue({ name, autoDelete, args: rawArgs });
+    const storage = this.storage;
+    if (durable && !exclusive && storage !== null) {
+      // Files first (a new queue starts empty), then the definition; either failing undoes both.
+      const what = `declare queue '${name}'`;
+      let store: QueueStore;
+      try {
+        store = storage.openQueue(name, (s) => this.storeDirty(s), (f) => this.recoveredEntry(queue, f), true);
+      } catch (e) {
+        throw definitionWriteFailed(what, { queue: name }, e);
+      }
+      try {
+        this.persist(what, { queue: name }, (d) => d.putQueue({ name, autoDelete, args: rawArgs }));
+      } catch (e) {
+        store.destroy();
+        throw e;
+      }
+      queue.store = store;
     }
     this.queues.set(name, queue);
     return { queue: name, messageCount: 0, consumerCount: 0 };
@@ -319,14 +363,21 @@ export class RabbitEngine implements QueueHost {
   autoDeleteQueue(queue: Queue): void {
     // Deferred: the last consumer may be cancelled from inside a delivery callback.
     queueMicrotask(() => {
-      if (!queue.deleted && queue.consumerCount === 0 && this.queues.get(queue.name) === queue && !this.closed) this.removeQueue(queue);
+      if (queue.deleted || queue.consumerCount > 0 || this.queues.get(queue.name) !== queue || this.closed) return;
+      try {
+        this.removeQueue(queue);
+      } catch {
+        // The deletion could not be written (a full disk): the queue stays, as it is on disk.
+      }
     });
   }
 
+  /** Deletes a queue: the definition first (a failed write throws with nothing changed), then the rest. */
   private removeQueue(q: Queue): number {
+    if (q.store !== null) this.persist(`delete queue '${q.name}'`, { queue: q.name }, (d) => d.deleteQueue(q.name));
     this.queues.delete(q.name);
     for (const ex of [...this.exchanges.values()]) {
-      if (ex.unbindAll(q) > 0 && ex.autoDelete && ex.bindings.length === 0) this.removeExchange(ex);
+      if (ex.unbindAll(q) > 0 && ex.autoDelete && ex.bindings.length === 0) this.autoDeleteExchange(ex);
     }
     for (const c of [...q.consumers]) {
       c.channel.forgetConsumer(c.tag);
@@ -339,7 +390,6 @@ export class RabbitEngine implements QueueHost {
     if (store) {
       this.dirtyStores = this.dirtyStores.filter((s) => s !== store);
       store.destroy();
-      this.storage?.definitions.deleteQueue(q.name);
     }
     return n;
   }
@@ -358,9 +408,13 @@ export class RabbitEngine implements QueueHost {
     const ex = this.checkExchange(exchangeName);
     const hasArgs = args !== undefined && Object.keys(args).length > 0;
     const binding = new Binding(ex.name, q, routingKey, hasArgs ? { ...args } : undefined, ex.type);
-    if (ex.bind(binding) && ex.durable && q.store !== null) {
-      this.storage?.definitions.bind({ exchange: ex.name, queue: q.name, routingKey, ...(hasArgs ? { args: { ...args } } : {}) });
+    if (ex.has(binding)) return;
+    if (ex.durable && q.store !== null) {
+      this.persist(`bind queue '${q.name}' to exchange '${ex.name}'`, { queue: q.name, exchange: ex.name, routingKey }, (d) =>
+        d.bind({ exchange: ex.name, queue: q.name, routingKey, ...(hasArgs ? { args: { ...args } } : {}) }),
+      );
     }
+    ex.bind(binding);
   }
 
   unbindQueue(owner: Connection, queueName: string, exchangeName: string, routingKey: string, args?: FieldTable): void {
@@ -371,12 +425,15 @@ export class RabbitEngine implements QueueHost {
     if (exchangeName === '') throw amqpError('ACCESS_REFUSED', "operation not permitted on the default exchange", { exchange: '' });
     const ex = this.checkExchange(exchangeName);
     const hasArgs = args !== undefined && Object.keys(args).length > 0;
-    const removed = ex.unbind(q, routingKey, hasArgs ? args : undefined);
-    if (!removed) return;
+    const binding = new Binding(ex.name, q, routingKey, hasArgs ? { ...args } : undefined, ex.type);
+    if (!ex.has(binding)) return;
     if (ex.durable && q.store !== null) {
-      this.storage?.definitions.unbind({ exchange: ex.name, queue: q.name, routingKey, ...(hasArgs ? { args: { ...args } } : {}) });
+      this.persist(`unbind queue '${q.name}' from exchange '${ex.name}'`, { queue: q.name, exchange: ex.name, routingKey }, (d) =>
+        d.unbind({ exchange: ex.name, queue: q.name, routingKey, ...(hasArgs ? { args: { ...args } } : {}) }),
+      );
     }
-    if (ex.autoDelete && ex.bindings.length === 0) this.removeExchange(ex);
+    ex.unbind(q, routingKey, hasArgs ? args : undefined);
+    if (ex.autoDelete && ex.bindings.length === 0) this.autoDeleteExchange(ex);
   }
 
   // ---- publishing ---------------------------------------------------------------------------
@@ -621,7 +678,7 @@ export class RabbitEngine implements QueueHost {
     for (const d of defs.queues) {
       const args = parseQueueArguments(d.name, d.args);
       const queue = new Queue(d.name, true, null, d.autoDelete, d.args, args, this, null);
-      queue.store = storage.openQueue(d.name, (s) => this.storeDirty(s), (f) => this.recoveredEntry(queue, f));
+      queue.store = storage.openQueue(d.name, (s) => this.storeDirty(s), (f) => this.recoveredEntry(queue, f), false);
       for (const entry of queue.store.recover()) queue.restore(entry);
       this.queues.set(d.name, queue);
     }
@@ -642,6 +699,3 @@ export class RabbitEngine implements QueueHost {
   }
 }
 
-function asStoreError(e: unknown): MqlabError {
-  return isMqlabError(e) ? e : new MqlabError('ERR_IO', `queue store write failed: ${String((e as Error)?.message ?? e)}`);
-}

@@ -52,6 +52,11 @@ export class Exchange {
     readonly args: FieldTable,
   ) {}
 
+  /** True when an identical binding (same queue, routing key and arguments) exists. */
+  has(binding: Binding): boolean {
+    return this.bindings.some((b) => b.sameAs(binding.queue, binding.routingKey, binding.argsKey));
+  }
+
   /** Returns false when an identical binding already exists (binding is idempotent). */
   bind(binding: Binding): boolean {
     if (this.bindings.some((b) => b.sameAs(binding.queue, binding.routingKey, binding.argsKey))) return false;

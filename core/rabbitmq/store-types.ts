@@ -80,7 +80,12 @@ export interface EngineStorageOptions {
 /** Opens the stores of one engine data directory. */
 export interface EngineStorage {
   definitions: DefinitionStore;
-  openQueue(name: string, onDirty: (store: QueueStore) => void, makeEntry: EntryFactory): QueueStore;
+  /**
+   * Opens a durable queue's store. `fresh` (a queue being declared, not recovered): whatever is
+   * on disk under its name is an orphan (a crash between deleting its definition and its files)
+   * and is removed first; if opening fails, what was created is removed again.
+   */
+  openQueue(name: string, onDirty: (store: QueueStore) => void, makeEntry: EntryFactory, fresh: boolean): QueueStore;
   close(): void;
 }
 

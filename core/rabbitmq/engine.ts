@@ -12,7 +12,7 @@ import { PublishOutcome } from './publish-outcome';
 import { Queue, type QueueHost } from './queue';
 import { firstDifference, mergeQueueOptions, parseQueueArguments } from './queue-arguments';
 import { asStoreError, definitionWriteFailed } from './store-errors';
-import type { DefinitionStore, EngineStorage, EngineStorageOptions, QueueStore, RecoveredEntryFields } from './store-types';
+import type { BindingDefinition, DefinitionStore, EngineStorage, EngineStorageOptions, QueueStore, RecoveredEntryFields } from './store-types';
 import type {
   AssertExchangeOptions,
   AssertQueueOptions,
@@ -400,40 +400,36 @@ export class RabbitEngine implements QueueHost {
   }
 
   bindQueue(owner: Connection, queueName: string, exchangeName: string, routingKey: string, args?: FieldTable): void {
-    this.checkOpen();
-    checkShortString('routing key', routingKey);
-    if (args !== undefined) checkFieldTable('arguments', args);
-    const q = this.queueFor(owner, queueName);
-    if (exchangeName === '') throw amqpError('ACCESS_REFUSED', "operation not permitted on the default exchange", { exchange: '' });
-    const ex = this.checkExchange(exchangeName);
-    const hasArgs = args !== undefined && Object.keys(args).length > 0;
-    const binding = new Binding(ex.name, q, routingKey, hasArgs ? { ...args } : undefined, ex.type);
-    if (ex.has(binding)) return;
-    if (ex.durable && q.store !== null) {
-      this.persist(`bind queue '${q.name}' to exchange '${ex.name}'`, { queue: q.name, exchange: ex.name, routingKey }, (d) =>
-        d.bind({ exchange: ex.name, queue: q.name, routingKey, ...(hasArgs ? { args: { ...args } } : {}) }),
-      );
+    const { queue, exchange, binding, definition } = this.bindingFor(owner, queueName, exchangeName, routingKey, args);
+    if (exchange.has(binding)) return;
+    if (exchange.durable && queue.store !== null) {
+      this.persist(`bind queue '${queue.name}' to exchange '${exchange.name}'`, { queue: queue.name, exchange: exchange.name, routingKey }, (d) => d.bind(definition));
     }
-    ex.bind(binding);
+    exchange.bind(binding);
   }
 
   unbindQueue(owner: Connection, queueName: string, exchangeName: string, routingKey: string, args?: FieldTable): void {
+    const { queue, exchange, binding, definition } = this.bindingFor(owner, queueName, exchangeName, routingKey, args);
+    if (!exchange.has(binding)) return;
+    if (exchange.durable && queue.store !== null) {
+      this.persist(`unbind queue '${queue.name}' from exchange '${exchange.name}'`, { queue: queue.name, exchange: exchange.name, routingKey }, (d) => d.unbind(definition));
+    }
+    exchange.unbind(queue, routingKey, binding.args);
+    if (exchange.autoDelete && exchange.bindings.length === 0) this.autoDeleteExchange(exchange);
+  }
+
+  /** The binding a bind or unbind call names, checked (NOT_FOUND, ACCESS_REFUSED …), and its durable form. */
+  private bindingFor(owner: Connection, queueName: string, exchangeName: string, routingKey: string, args: FieldTable | undefined) {
     this.checkOpen();
     checkShortString('routing key', routingKey);
     if (args !== undefined) checkFieldTable('arguments', args);
-    const q = this.queueFor(owner, queueName);
+    const queue = this.queueFor(owner, queueName);
     if (exchangeName === '') throw amqpError('ACCESS_REFUSED', "operation not permitted on the default exchange", { exchange: '' });
-    const ex = this.checkExchange(exchangeName);
+    const exchange = this.checkExchange(exchangeName);
     const hasArgs = args !== undefined && Object.keys(args).length > 0;
-    const binding = new Binding(ex.name, q, routingKey, hasArgs ? { ...args } : undefined, ex.type);
-    if (!ex.has(binding)) return;
-    if (ex.durable && q.store !== null) {
-      this.persist(`unbind queue '${q.name}' from exchange '${ex.name}'`, { queue: q.name, exchange: ex.name, routingKey }, (d) =>
-        d.unbind({ exchange: ex.name, queue: q.name, routingKey, ...(hasArgs ? { args: { ...args } } : {}) }),
-      );
-    }
-    ex.unbind(q, routingKey, hasArgs ? args : undefined);
-    if (ex.autoDelete && ex.bindings.length === 0) this.autoDeleteExchange(ex);
+    const binding = new Binding(exchange.name, queue, routingKey, hasArgs ? { ...args } : undefined, exchange.type);
+    const definition: BindingDefinition = { exchange: exchange.name, queue: queue.name, routingKey, ...(hasArgs ? { args: { ...args } } : {}) };
+    return { queue, exchange, binding, definition };
   }
 
   // ---- publishing ---------------------------------------------------------------------------

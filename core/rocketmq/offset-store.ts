@@ -1,6 +1,7 @@
 import path from 'node:path';
 import os from 'node:os';
 import { fileNameFor } from '../names';
+import type { BrokerApi } from './broker-api';
 import type { MQClient } from './client';
 import { readJsonFile, writeJsonFile } from './json-file';
 import { mqKey, type MessageQueue } from './message';
@@ -9,8 +10,16 @@ import { mqKey, type MessageQueue } from './message';
 export interface OffsetStore {
   read(mq: MessageQueue): Promise<number>;
   update(mq: MessageQueue, offset: number): Promise<void>;
+  /**
+   * The push consumer's per-batch store: `broker` is the queue's broker, already known. Never
+   * throws or rejects (a failed store is covered by the next one); returns a promise only when
+   * the store crossed a thread, so the in-process path allocates nothing.
+   */
+  updateQuietly(mq: MessageQueue, offset: number, broker: BrokerApi): Promise<void> | undefined;
   persist(): Promise<void>;
 }
+
+const ignore = (): void => undefined;
 
 /** CLUSTERING: the broker that holds the queue keeps the group's offset. */
 export class RemoteBrokerOffsetStore implements OffsetStore {
@@ -22,6 +31,16 @@ export class RemoteBrokerOffsetStore implements OffsetStore {
 
   async update(mq: MessageQueue, offset: number): Promise<void> {
     await (await this.client.brokerFor(mq)).updateConsumerOffset(this.group, mq.topic, mq.queueId, offset);
+  }
+
+  updateQuietly(mq: MessageQueue, offset: number, broker: BrokerApi): Promise<void> | undefined {
+    try {
+      const r = broker.updateConsumerOffset(this.group, mq.topic, mq.queueId, offset);
+      if (r instanceof Promise) return r.catch(ignore);
+    } catch {
+      // ignored: the next store carries a later offset
+    }
+    return undefined;
   }
 
   async persist(): Promise<void> {}
@@ -52,6 +71,10 @@ export class LocalFileOffsetStore implements OffsetStore {
   }
 
   async update(mq: MessageQueue, offset: number): Promise<void> {
+    this.updateQuietly(mq, offset);
+  }
+
+  updateQuietly(mq: MessageQueue, offset: number): undefined {
     const k = mqKey(mq);
     if (this.table[k] !== offset) {
       this.table[k] = offset;

@@ -110,40 +110,89 @@ export class Producer {
    * the queue the selector picks (ordered messages: same arg → same queue). A batch goes to one
    * queue and must share one topic.
    */
-  async send(msg: MessageInit | readonly MessageInit[], target?: MessageQueue | MessageQueueSelector, arg?: unknown): Promise<SendResult> {
-    if (!this.running) throw RocketErrors.notStarted(`producer ${this.group}`);
-    const msgs: readonly MessageInit[] = Array.isArray(msg) ? msg : [msg as MessageInit];
-    if (msgs.length === 0) throw RocketErrors.messageIllegal('a batch must contain at least one message');
-    for (const m of msgs) if (m === null || typeof m !== 'object') throw RocketErrors.messageIllegal('message must be an object');
-    // The batch's topic is checked once; every message must carry the same one.
-    const topic = checkTopic(msgs[0]!.topic);
-    for (const m of msgs) this.check(m, topic);
-    if (target !== undefined && typeof target !== 'function') checkMessageQueue('message queue', target);
-    let lastError: unknown;
-    for (let attempt = 0; attempt <= this.retries; attempt++) {
+  send(msg: MessageInit | readonly MessageInit[], target?: MessageQueue | MessageQueueSelector, arg?: unknown): Promise<SendResult> {
+    // Not an async function: a send to a cached route whose broker answers synchronously (in
+    // process) costs one settled promise, not an async frame per call.
+    let msgs: readonly MessageInit[];
+    let topic: string;
+    try {
+      if (!this.running) throw RocketErrors.notStarted(`producer ${this.group}`);
+      msgs = Array.isArray(msg) ? msg : [msg as MessageInit];
+      if (msgs.length === 0) throw RocketErrors.messageIllegal('a batch must contain at least one message');
+      for (const m of msgs) if (m === null || typeof m !== 'object') throw RocketErrors.messageIllegal('message must be an object');
+      // The batch's topic is checked once; every message must carry the same one.
+      topic = this.checkedTopic(msgs[0]!.topic);
+      for (const m of msgs) this.check(m, topic);
+      if (target !== undefined && typeof target !== 'function') checkMessageQueue('message queue', target);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const info = this.client.cachedRoute(topic);
+    if (info === undefined || typeof target === 'function') return this.sendWithRetries(msgs, topic, target, arg, 0);
+    let put: PutResult | Promise<PutResult>;
+    try {
+      const mq = target ?? this.nextQueue(topic, info.writeQueues);
+      if (mq === undefined) throw RocketErrors.noRoute(topic);
+      const broker = this.client.cachedBroker(mq);
+      if (broker === undefined) return this.sendWithRetries(msgs, topic, target, arg, 0);
+      put = broker.sendMessage({ topic, queueId: mq.queueId, messages: msgs, producerGroup: this.group });
+    } catch (e) {
+      if (!this.retryable(e, target)) return Promise.reject(e);
+      return this.sendWithRetries(msgs, topic, target, arg, 1, e);
+    }
+    if (!(put instanceof Promise)) return Promise.resolve(new SendResult(topic, put));
+    return put.then((p) => new SendResult(topic, p), (e: unknown) => {
+      if (!this.retryable(e, target)) throw e;
+      return this.sendWithRetries(msgs, topic, target, arg, 1, e);
+    });
+  }
+
+  /** Round robin over a topic's write queues (starting at a random one). */
+  private nextQueue(topic: string, mqs: readonly MessageQueue[]): MessageQueue | undefined {
+    if (mqs.length === 0) return undefined;
+    const n = this.sendWhichQueue.get(topic) ?? Math.floor(Math.random() * mqs.length);
+    this.sendWhichQueue.set(topic, n + 1);
+    return mqs[n % mqs.length]!;
+  }
+
+  /** Only an unreachable broker is worth another queue; a refused message is refused everywhere. */
+  private retryable(e: unknown, target: MessageQueue | MessageQueueSelector | undefined): boolean {
+    return isMqlabError(e, 'SERVICE_NOT_AVAILABLE') && (target === undefined || typeof target === 'function');
+  }
+
+  /** The send with route lookups and retries on another queue (attempts from `firstAttempt`). */
+  private async sendWithRetries(msgs: readonly MessageInit[], topic: string, target: MessageQueue | MessageQueueSelector | undefined, arg: unknown,
+    firstAttempt: number, firstError?: unknown): Promise<SendResult> {
+    let lastError: unknown = firstError;
+    for (let attempt = firstAttempt; attempt <= this.retries; attempt++) {
       const info = (attempt === 0 ? this.client.cachedRoute(topic) : undefined) ?? (await this.client.route(topic, attempt > 0));
       const mqs = info.writeQueues;
       if (mqs.length === 0) throw RocketErrors.noRoute(topic);
       let mq: MessageQueue;
       if (typeof target === 'function') mq = checkMessageQueue('the queue the selector returned', target(mqs, msgs[0]!, arg));
       else if (target !== undefined) mq = target;
-      else {
-        const n = this.sendWhichQueue.get(topic) ?? Math.floor(Math.random() * mqs.length);
-        this.sendWhichQueue.set(topic, n + 1);
-        mq = mqs[n % mqs.length]!;
-      }
+      else mq = this.nextQueue(topic, mqs)!;
       try {
         const broker = this.client.cachedBroker(mq) ?? (await this.client.brokerFor(mq));
         const put = await broker.sendMessage({ topic, queueId: mq.queueId, messages: msgs, producerGroup: this.group });
         return new SendResult(topic, put);
       } catch (e) {
-        // Only an unreachable broker is worth another queue; a refused message is refused everywhere.
-        if (!isMqlabError(e, 'SERVICE_NOT_AVAILABLE') || (target !== undefined && typeof target !== 'function')) throw e;
+        if (!this.retryable(e, target)) throw e;
         lastError = e;
       }
     }
     throw lastError;
   }
+
+  /** checkTopic, remembering the last name that passed (a producer sends to few topics). */
+  private checkedTopic(topic: unknown): string {
+    if (topic === this.lastTopic && typeof topic === 'string') return topic;
+    const t = checkTopic(topic);
+    this.lastTopic = t;
+    return t;
+  }
+
+  private lastTopic: string | undefined;
 
   /** Fire and forget (RocketMQ `sendOneway`): errors are swallowed. */
   sendOneway(msg: MessageInit): void {

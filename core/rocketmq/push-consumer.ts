@@ -1,5 +1,5 @@
 import { allocateAveragely } from './allocate';
-import type { BrokerApi, ConsumeFromWhere, MessageModel, PullResult } from './broker-api';
+import type { BrokerApi, ConsumeFromWhere, MessageModel, PullRequest, PullResult } from './broker-api';
 import { clientIdOf, defaultInstanceName, MQClient } from './client';
 import { DEFAULT_MAX_RECONSUME_TIMES, PROPERTY_RETRY_TOPIC, isRetryTopic, retryTopicOf } from './constants';
 import { RocketErrors } from './errors';
@@ -64,8 +64,12 @@ interface ProcessQueue {
   sub: SubscriptionData;
   nextOffset: number;
   dropped: boolean;
-  /** Settles when the batch being consumed is done and its offset stored. */
-  busy: Promise<void> | undefined;
+  /** A batch is being consumed (its listener call and offset store not finished yet). */
+  consuming: boolean;
+  /** Called when the batch being consumed is done and its offset stored (release waits on it). */
+  idleWaiters: Array<() => void>;
+  /** The offset last stored for this queue (so an unchanged one is not stored again). */
+  storedOffset: number;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -273,7 +277,9 @@ export class PushConsumer {
         }
       }
       const offset = await this.computePullFromWhere(mq, broker);
-      const pq: ProcessQueue = { mq, broker, sub: this.subscriptions.get(mq.topic)!, nextOffset: offset, dropped: false, busy: undefined };
+      const pq: ProcessQueue = {
+        mq, broker, sub: this.subscriptions.get(mq.topic)!, nextOffset: offset, dropped: false, consuming: false, idleWaiters: [], storedOffset: offset,
+      };
       this.processQueues.set(k, pq);
       void this.pullLoop(pq).catch(() => this.forget(pq));
     }
@@ -311,7 +317,7 @@ export class PushConsumer {
   private async release(pq: ProcessQueue, commit = true): Promise<void> {
     pq.dropped = true;
     this.processQueues.delete(mqKey(pq.mq));
-    if (pq.busy) await pq.busy.catch(() => undefined);
+    if (pq.consuming) await new Promise<void>((r) => pq.idleWaiters.push(r));
     if (!commit) return;
     await this.offsetStore.persist().catch(() => undefined);
     if (this.messageModel === 'CLUSTERING') {
@@ -329,16 +335,26 @@ export class PushConsumer {
     if (this.processQueues.get(k) === pq) this.processQueues.delete(k);
   }
 
+  /**
+   * Pulls one queue until it is dropped. The hot path allocates little per message: one request
+   * object per queue, reused (the broker is done with it once the pull settles); in process a
+   * pull that finds messages answers synchronously and the offset store is a plain call.
+   */
   private async pullLoop(pq: ProcessQueue): Promise<void> {
-    const batch = this.opts.pullBatchSize ?? 32;
-    const pollMs = this.opts.pollTimeoutMs ?? 1000;
+    const req: PullRequest = {
+      group: this.group, topic: pq.mq.topic, queueId: pq.mq.queueId, queueOffset: pq.nextOffset, maxMsgNums: this.opts.pullBatchSize ?? 32,
+      subExpression: pq.sub.subString, suspendMs: this.opts.pollTimeoutMs ?? 1000,
+    };
     while (!pq.dropped && this.running) {
       let res: PullResult;
+      let waited = false;
       try {
-        res = await pq.broker.pullMessage({
-          group: this.group, topic: pq.mq.topic, queueId: pq.mq.queueId, queueOffset: pq.nextOffset, maxMsgNums: batch,
-          subExpression: pq.sub.subString, suspendMs: pollMs,
-        });
+        req.queueOffset = pq.nextOffset;
+        const r = pq.broker.pullMessage(req);
+        if (r instanceof Promise) {
+          waited = true;
+          res = await r;
+        } else res = r;
       } catch {
         if (pq.dropped || !this.running) return;
         await sleep(100); // broker unavailable: the next rebalance moves on if it is gone
@@ -351,55 +367,114 @@ export class PushConsumer {
       }
       if (pq.dropped || !this.running) return;
       if (res.pullStatus === 'FOUND') {
-        let done!: () => void;
-        pq.busy = new Promise<void>((r) => (done = r));
+        pq.consuming = true;
         try {
-          await this.consumeBatch(pq, res);
+          const busy = this.consumeBatch(pq, res);
+          if (busy !== undefined) await busy;
         } finally {
-          pq.busy = undefined;
-          done();
+          pq.consuming = false;
+          if (pq.idleWaiters.length > 0) for (const w of pq.idleWaiters.splice(0)) w();
         }
         // A pull that finds messages answers at once, so without this a busy queue would keep the
         // event loop in microtasks and starve producers, the dispatcher and timers on this thread.
-        await yieldToLoop();
+        // A pull that waited (long polling) already went round the event loop.
+        if (!waited) await yieldToLoop();
       } else if (res.pullStatus !== 'NO_NEW_MSG') {
         pq.nextOffset = res.nextBeginOffset;
-        await this.offsetStore.update(pq.mq, pq.nextOffset).catch(() => undefined);
+        await this.storeOffset(pq, pq.nextOffset);
       }
     }
   }
 
-  /** Consumes one pulled batch in order; stores the offset after each listener call. */
-  private async consumeBatch(pq: ProcessQueue, res: PullResult): Promise<void> {
-    const msgs = res.msgFoundList.filter((m) => tagMatches(pq.sub, m.tags));
+  /** Stores a queue's offset unless unchanged; a promise only when the store crossed a thread. */
+  private storeOffset(pq: ProcessQueue, offset: number): Promise<void> | undefined {
+    if (offset === pq.storedOffset) return undefined;
+    pq.storedOffset = offset;
+    return this.offsetStore.updateQuietly(pq.mq, offset, pq.broker);
+  }
+
+  /**
+   * Consumes one pulled batch in order; stores the offset after each listener call. Runs
+   * synchronously (returns undefined) while the listener and the offset store do; otherwise
+   * continues asynchronously and returns the promise of the rest.
+   */
+  private consumeBatch(pq: ProcessQueue, res: PullResult): Promise<void> | undefined {
+    const found = res.msgFoundList;
+    const msgs = pq.sub.all ? found : found.filter((m) => tagMatches(pq.sub, m.tags));
     const step = this.orderlyListener ? 1 : Math.max(1, this.opts.consumeMessageBatchMaxSize ?? 1);
     for (let i = 0; i < msgs.length; i += step) {
+      if (pq.dropped || !this.running) return undefined;
+      const chunk = step >= msgs.length ? msgs : msgs.slice(i, i + step);
+      const nextOffset = chunk[chunk.length - 1]!.queueOffset + 1;
+      for (let j = 0; j < chunk.length; j++) restoreRetryTopic(chunk[j]!);
+      const consumed = this.orderlyListener ? this.consumeOrderly(pq, chunk) : this.consumeConcurrently(pq, chunk);
+      if (consumed !== undefined) return this.finishBatchAsync(pq, res, msgs, step, i, consumed, nextOffset);
+      // A listener that returns after shutdown() or crash() began does not move the offset: the
+      // next owner consumes the chunk again (RocketMQ skips the offset update of a dropped queue).
+      if (!this.running) return undefined;
+      pq.nextOffset = nextOffset;
+      const stored = this.storeOffset(pq, nextOffset);
+      if (stored !== undefined) return this.finishBatchAsync(pq, res, msgs, step, i + step, stored, -1);
+    }
+    if (!this.running) return undefined;
+    pq.nextOffset = res.nextBeginOffset;
+    return this.storeOffset(pq, pq.nextOffset);
+  }
+
+  /** The rest of consumeBatch once something in it went asynchronous (awaits `pending` first). */
+  private async finishBatchAsync(pq: ProcessQueue, res: PullResult, msgs: MessageExt[], step: number, from: number, pending: Promise<void>, chunkNextOffset: number): Promise<void> {
+    await pending;
+    let i = from;
+    if (chunkNextOffset >= 0) {
+      // `pending` was the listener call of the chunk at `from`.
+      if (!this.running) return;
+      pq.nextOffset = chunkNextOffset;
+      await this.storeOffset(pq, chunkNextOffset);
+      i += step;
+    }
+    for (; i < msgs.length; i += step) {
       if (pq.dropped || !this.running) return;
       const chunk = msgs.slice(i, i + step);
       const nextOffset = chunk[chunk.length - 1]!.queueOffset + 1;
-      for (const m of chunk) restoreRetryTopic(m);
+      for (let j = 0; j < chunk.length; j++) restoreRetryTopic(chunk[j]!);
       if (this.orderlyListener) await this.consumeOrderly(pq, chunk);
       else await this.consumeConcurrently(pq, chunk);
-      // A listener that returns after shutdown() or crash() began does not move the offset: the
-      // next owner consumes the chunk again (RocketMQ skips the offset update of a dropped queue).
       if (!this.running) return;
       pq.nextOffset = nextOffset;
-      await this.offsetStore.update(pq.mq, nextOffset).catch(() => undefined);
+      await this.storeOffset(pq, nextOffset);
     }
     if (!this.running) return;
     pq.nextOffset = res.nextBeginOffset;
-    await this.offsetStore.update(pq.mq, pq.nextOffset).catch(() => undefined);
+    await this.storeOffset(pq, pq.nextOffset);
   }
 
-  private async consumeConcurrently(pq: ProcessQueue, chunk: MessageExt[]): Promise<void> {
+  /** One listener call; undefined when it finished synchronously with nothing to send back. */
+  private consumeConcurrently(pq: ProcessQueue, chunk: MessageExt[]): Promise<void> | undefined {
     const ctx: ConsumeConcurrentlyContext = { messageQueue: { ...pq.mq }, delayLevelWhenNextConsume: 0, ackIndex: -1 };
+    let status: ConsumeConcurrentlyStatus | PromiseLike<ConsumeConcurrentlyStatus>;
+    try {
+      status = this.listener!(chunk, ctx);
+    } catch {
+      status = 'RECONSUME_LATER';
+    }
+    if (isThenable(status)) return this.afterConcurrently(pq, chunk, ctx, status);
+    if (status === 'CONSUME_SUCCESS' || !this.running) return undefined;
+    return this.sendBack(pq, chunk, ctx);
+  }
+
+  private async afterConcurrently(pq: ProcessQueue, chunk: MessageExt[], ctx: ConsumeConcurrentlyContext, pending: PromiseLike<ConsumeConcurrentlyStatus>): Promise<void> {
     let status: ConsumeConcurrentlyStatus;
     try {
-      status = await this.listener!(chunk, ctx);
+      status = await pending;
     } catch {
       status = 'RECONSUME_LATER';
     }
     if (status === 'CONSUME_SUCCESS' || !this.running) return;
+    await this.sendBack(pq, chunk, ctx);
+  }
+
+  /** RECONSUME_LATER: the messages after ctx.ackIndex go back to the broker (retry topic or DLQ). */
+  private async sendBack(pq: ProcessQueue, chunk: MessageExt[], ctx: ConsumeConcurrentlyContext): Promise<void> {
     if (this.messageModel === 'BROADCASTING') return; // RocketMQ drops failed broadcast messages
     const maxTimes = this.opts.maxReconsumeTimes ?? DEFAULT_MAX_RECONSUME_TIMES;
     for (let j = ctx.ackIndex + 1; j < chunk.length; j++) {
@@ -417,17 +492,36 @@ export class PushConsumer {
     }
   }
 
-  private async consumeOrderly(pq: ProcessQueue, chunk: MessageExt[]): Promise<void> {
+  /** One orderly listener call (retried in place); undefined when it succeeded synchronously. */
+  private consumeOrderly(pq: ProcessQueue, chunk: MessageExt[]): Promise<void> | undefined {
+    const ctx: ConsumeOrderlyContext = { messageQueue: { ...pq.mq }, suspendCurrentQueueTimeMillis: this.opts.suspendCurrentQueueTimeMillis ?? 1000 };
+    let status: ConsumeOrderlyStatus | PromiseLike<ConsumeOrderlyStatus>;
+    try {
+      status = this.orderlyListener!(chunk, ctx);
+    } catch {
+      status = 'SUSPEND_CURRENT_QUEUE_A_MOMENT';
+    }
+    if (!isThenable(status) && (status === 'SUCCESS' || !this.running || pq.dropped)) return undefined;
+    return this.consumeOrderlyAsync(pq, chunk, ctx, status);
+  }
+
+  private async consumeOrderlyAsync(pq: ProcessQueue, chunk: MessageExt[], ctx: ConsumeOrderlyContext,
+    first: ConsumeOrderlyStatus | PromiseLike<ConsumeOrderlyStatus>): Promise<void> {
     const maxTimes = this.opts.maxReconsumeTimes ?? Number.MAX_SAFE_INTEGER;
     const suspend = this.opts.suspendCurrentQueueTimeMillis ?? 1000;
+    let pending: ConsumeOrderlyStatus | PromiseLike<ConsumeOrderlyStatus> | undefined = first;
     for (;;) {
-      const ctx: ConsumeOrderlyContext = { messageQueue: { ...pq.mq }, suspendCurrentQueueTimeMillis: suspend };
       let status: ConsumeOrderlyStatus;
       try {
-        status = await this.orderlyListener!(chunk, ctx);
+        if (pending === undefined) {
+          ctx = { messageQueue: { ...pq.mq }, suspendCurrentQueueTimeMillis: suspend };
+          pending = this.orderlyListener!(chunk, ctx);
+        }
+        status = await pending;
       } catch {
         status = 'SUSPEND_CURRENT_QUEUE_A_MOMENT';
       }
+      pending = undefined;
       if (status === 'SUCCESS' || !this.running || pq.dropped) return;
       const m = chunk[0]!;
       if (m.reconsumeTimes >= maxTimes) {
@@ -465,6 +559,10 @@ export class PushConsumer {
     this.processQueues.clear();
     for (const b of brokers) await Promise.resolve(b.unregisterClient(this.clientId, this.group)).catch(() => undefined);
   }
+}
+
+function isThenable<T>(v: T | PromiseLike<T>): v is PromiseLike<T> {
+  return v !== null && typeof v === 'object' && typeof (v as { then?: unknown }).then === 'function';
 }
 
 /** A message from `%RETRY%<group>` is handed to the listener under its original topic. */

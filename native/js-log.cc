@@ -357,6 +357,27 @@ napi_value SegmentCount(napi_env env, napi_callback_info info) {
   return makeNumber(env, static_cast<double>(h->log->segmentCount()));
 }
 
+napi_value Roll(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  LogHandle* h = openHandle(env, info, nullptr, 0, argv);
+  if (!h) return nullptr;
+  try {
+    napi_value b;
+    napi_get_boolean(env, h->log->rollNow(), &b);
+    return b;
+  } catch (const StoreError& e) {
+    throwStoreError(env, e);
+    return nullptr;
+  }
+}
+
+napi_value ActiveSegmentBase(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  LogHandle* h = openHandle(env, info, nullptr, 0, argv);
+  if (!h) return nullptr;
+  return makeNumber(env, static_cast<double>(h->log->activeBase()));
+}
+
 napi_value Close(napi_env env, napi_callback_info info) {
   size_t argc = 0;
   void* data;
@@ -510,6 +531,8 @@ napi_value OpenLog(napi_env env, napi_callback_info info) {
                     {"applyRetention", ApplyRetention},
                     {"startPosition", StartPosition},
                     {"segmentCount", SegmentCount},
+                    {"roll", Roll},
+                    {"activeSegmentBase", ActiveSegmentBase},
                     {"close", Close}};
   for (const Fn& f : fns) {
     napi_value fn;

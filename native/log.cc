@@ -552,6 +552,18 @@ uint64_t LogCore::start() {
   return segments_.front()->base();
 }
 
+bool LogCore::rollNow() {
+  std::lock_guard<AppendLock> g(appendMu_);
+  if (writeOffset_ == 0) return false;
+  roll();
+  return true;
+}
+
+uint64_t LogCore::activeBase() {
+  std::lock_guard<AppendLock> g(appendMu_);
+  return active_->base();
+}
+
 size_t LogCore::segmentCount() {
   std::lock_guard<std::mutex> g(listMu_);
   return segments_.size();

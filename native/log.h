@@ -102,6 +102,11 @@ class LogCore {
   const std::string& dir() const { return dir_; }
   std::shared_ptr<SharedCounters> counters() const { return counters_; }
   size_t segmentCount();
+  // Seals the active segment if it holds any record, so the next append starts a new one (what a
+  // model's roll by age needs: retention only ever deletes sealed segments). Returns whether it did.
+  bool rollNow();
+  // Position of the active segment's first byte (== end() right after a roll).
+  uint64_t activeBase();
 
  private:
   LogCore(std::string dir, const LogConfig& config);

@@ -339,6 +339,20 @@ export class CommitLog {
     return { deletedSegments, startPosition: this.#counters[1]! };
   }
 
+  /**
+   * Seals the active segment now, if it holds any record, so the next append starts a new one;
+   * returns whether it did. Retention only ever deletes sealed segments: a model that rolls by
+   * age (Kafka's segment.ms) calls this so that old records in a quiet log can expire.
+   */
+  roll(): boolean {
+    return this.#n.roll();
+  }
+
+  /** Position where the active segment starts: its first record, if it has one, is there. */
+  get activeSegmentStart(): number {
+    return this.#n.activeSegmentBase();
+  }
+
   /** Number of segment files (for tests and tools). */
   segmentCount(): number {
     return this.#n.segmentCount();

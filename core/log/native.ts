@@ -24,6 +24,8 @@ export interface NativeLog {
   applyRetention(now: number, maxAgeMs: number, maxBytes: number): number;
   startPosition(): number;
   segmentCount(): number;
+  roll(): boolean;
+  activeSegmentBase(): number;
   close(): void;
   readonly recovery: { end: number; truncatedBytes: number; corrupt: Array<{ segment: string; position: number; reason: string; next: number }> };
   /** [end, start, durable], written by the log, read without a native call. */

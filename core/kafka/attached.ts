@@ -30,7 +30,7 @@ export class AttachedPartition implements ProducerPartition {
 
   constructor(readonly info: PartitionAttachInfo, changes: SharedArrayBuffer) {
     this.log = openLog(info.logDir, { segmentBytes: info.segmentBytes, maxRecordBytes: info.maxBatchBytes, flush: info.flush });
-    this.roller = new SegmentRoller(this.log, info.segmentMs, info.maxBatchBytes);
+    this.roller = new SegmentRoller(this.log, info.segmentMs);
     this.share = new PartitionShare(info.share);
     this.changes = new Int32Array(changes);
   }
@@ -46,7 +46,7 @@ export class AttachedPartition implements ProducerPartition {
     let position: number;
     try {
       // segment.ms on this thread's clock, as the records' timestamps.
-      this.roller.rollIfDue(Date.now(), share.nextOffset);
+      this.roller.rollIfDue(Date.now());
       base = share.nextOffset;
       batch.writeDoubleLE(base, 8);
       position = this.log.append(batch, maxTimestamp);

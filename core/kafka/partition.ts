@@ -109,7 +109,7 @@ export class Partition {
       retention,
       clock: options.clock,
     });
-    this.roller = new SegmentRoller(this.log, options.segmentMs, options.maxBatchBytes);
+    this.roller = new SegmentRoller(this.log, options.segmentMs);
     try {
       this.offsetIndex = openIndex(path.join(dir, 'offset.index'), ENTRY_BYTES);
       this.timeIndex = openIndex(path.join(dir, 'time.index'), ENTRY_BYTES);
@@ -204,7 +204,7 @@ export class Partition {
     }
     this.bytesSinceOffsetEntry += bytes;
     this.bytesSinceTimeEntry += bytes;
-    // An empty batch (a segment roll's filler) holds no record to find by time.
+    // An empty batch holds no record to find by time.
     if (nextOffset > baseOffset && maxTs > this.maxTimestamp) {
       this.maxTimestamp = maxTs;
       if (mayIndexTime && (this.times.count === 0 || this.bytesSinceTimeEntry >= this.options.indexIntervalBytes)) {
@@ -237,7 +237,7 @@ export class Partition {
     let base: number;
     let position: number;
     try {
-      this.roller.rollIfDue(this.options.clock(), share.nextOffset);
+      this.roller.rollIfDue(this.options.clock());
       if (this.log.endPosition !== this.indexedEnd) this.catchUp();
       base = share.nextOffset;
       batch.writeDoubleLE(base, 8);
@@ -319,7 +319,7 @@ export class Partition {
     if (!this.closed) {
       this.share.lock();
       try {
-        this.roller.rollIfDue(now, this.share.nextOffset);
+        this.roller.rollIfDue(now);
       } finally {
         this.share.unlock();
       }

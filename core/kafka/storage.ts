@@ -18,6 +18,9 @@ export interface PartitionLog {
   read(position: number): LogRecord;
   readBatch(position: number, maxBytes?: number, maxRecords?: number): { records: LogRecord[]; next: number };
   applyRetention(now?: number): { deletedSegments: number; startPosition: number };
+  /** Seals the active segment if it holds records (segment.ms). */
+  roll(): boolean;
+  readonly activeSegmentStart: number;
   close(): void;
 }
 

@@ -41,10 +41,10 @@ t.test('a low-traffic partition: retention by time deletes its only segment once
   t.same(engine.applyRetention(), [], 'rolled, but the records are younger than retention.ms');
   t.equal(segmentFiles(dir, 'quiet').length, 2, 'retention rolled the active segment once it was segment.ms old');
   t.same(engine.describeTopic('quiet').partitions[0], { partition: 0, logStartOffset: 0, logEndOffset: 5 }, 'a roll adds no record');
-  // The roll filled the sealed segment to its end (segment files are named by base position, and
-  // positions run on across segments), rather than leaving most of it unused.
+  // The core sealed the segment where its data ended (segment files are named by base position,
+  // and positions run on across segments): no filler was written to force the roll.
   const secondBase = Number(segmentFiles(dir, 'quiet')[1]!.slice(0, 20));
-  t.ok(secondBase > 64 * 1024 - 64 - 16 - 48 && secondBase <= 64 * 1024 - 64 - 16, `second segment starts at ${secondBase}`);
+  t.ok(secondBase > 0 && secondBase < 2048, `second segment starts at ${secondBase}, right after five small batches`);
 
   // A consumer reads across the roll: same records, same offsets, nothing extra.
   const c = engine.consumer({ groupId: 'g', autoOffsetReset: 'earliest', autoCommit: false });

@@ -1,7 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { MessageChannel } from 'node:worker_threads';
 import { RabbitEngine } from '../../core/rabbitmq';
+import { connectRemoteEngine, serveRemoteEngine } from '../../core/rabbitmq/remote';
 import type { ConsumeMessage } from '../../core/rabbitmq';
 
 /** Let the engine's pump run (dispatch, store flush, confirms). */
@@ -46,4 +48,18 @@ export function tempDir(t: { teardown: (fn: () => void) => void }, prefix = 'mql
   const dir = mkdtempSync(join(tmpdir(), prefix));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
+}
+
+/** A memory engine served over a MessageChannel, and the remote (worker-side) end; all closed when `t` ends. */
+export function remotePair(t: { teardown: (fn: () => Promise<void>) => void }) {
+  const engine = RabbitEngine.open(null);
+  const { port1, port2 } = new MessageChannel();
+  const server = serveRemoteEngine(port1, { connect: () => engine.connect() });
+  const remote = connectRemoteEngine(port2);
+  t.teardown(async () => {
+    await remote.close();
+    server.close();
+    await engine.close();
+  });
+  return { engine, remote };
 }

@@ -6,10 +6,9 @@
  */
 import t from 'tap';
 import fc from 'fast-check';
-import { MessageChannel } from 'node:worker_threads';
 import { MqlabError } from '../../core/errors';
 import { RabbitEngine } from '../../core/rabbitmq';
-import { connectRemoteEngine, serveRemoteEngine } from '../../core/rabbitmq/remote';
+import { remotePair } from './helpers';
 
 const RUNS = Number(process.env.MQLAB_RABBIT_FUZZ_RUNS ?? 300);
 const SAFE = 'kept-safe-queue-7';
@@ -108,15 +107,7 @@ t.test('local engine, connection, channel and confirm channel: hostile arguments
 });
 
 t.test('remote client over a MessagePort: hostile arguments get typed errors, batches of good publishes survive', async (t) => {
-  const engine = RabbitEngine.open(null);
-  const { port1, port2 } = new MessageChannel();
-  const server = serveRemoteEngine(port1, { connect: () => engine.connect() });
-  const remote = connectRemoteEngine(port2);
-  t.teardown(async () => {
-    await remote.close();
-    server.close();
-    await engine.close();
-  });
+  const { engine, remote } = remotePair(t);
   const conn = await remote.connect();
   const ch = await conn.createChannel();
   const cc = await conn.createConfirmChannel();

@@ -2,22 +2,10 @@ import t from 'tap';
 import { MessageChannel } from 'node:worker_threads';
 import { RabbitEngine } from '../../core/rabbitmq';
 import { connectRemoteEngine, serveRemoteEngine, type PackedDelivery } from '../../core/rabbitmq/remote';
-
-function pair(engine: RabbitEngine) {
-  const { port1, port2 } = new MessageChannel();
-  const server = serveRemoteEngine(port1, { connect: () => engine.connect() });
-  const remote = connectRemoteEngine(port2);
-  return { server, remote };
-}
+import { remotePair } from './helpers';
 
 t.test('remote channel: declarations, ordered publishes, errors, confirms, returns', async (t) => {
-  const engine = RabbitEngine.open(null);
-  const { server, remote } = pair(engine);
-  t.teardown(async () => {
-    await remote.close();
-    server.close();
-    await engine.close();
-  });
+  const { remote } = remotePair(t);
   const conn = await remote.connect();
   const ch = await conn.createConfirmChannel();
   await ch.assertQueue('q', { durable: false });
@@ -45,13 +33,7 @@ t.test('remote channel: declarations, ordered publishes, errors, confirms, retur
 });
 
 t.test('remote packed publish and consume with manual ack', async (t) => {
-  const engine = RabbitEngine.open(null);
-  const { server, remote } = pair(engine);
-  t.teardown(async () => {
-    await remote.close();
-    server.close();
-    await engine.close();
-  });
+  const { remote } = remotePair(t);
   const conn = await remote.connect();
   const pub = await conn.createChannel();
   const sub = await conn.createChannel();
@@ -108,13 +90,7 @@ t.test('when the client side of the port goes away, its unacked deliveries are r
 });
 
 t.test('a nacked publish: the remote confirm callback and waitForConfirms see what a local channel sees', async (t) => {
-  const engine = RabbitEngine.open(null);
-  const { server, remote } = pair(engine);
-  t.teardown(async () => {
-    await remote.close();
-    server.close();
-    await engine.close();
-  });
+  const { engine, remote } = remotePair(t);
   const local = await engine.createConfirmChannel();
   await local.assertQueue('full', { durable: false, maxLength: 1, arguments: { 'x-overflow': 'reject-publish' } });
   local.sendToQueue('full', Buffer.from('keeps the queue full'));

@@ -12,6 +12,7 @@ import { serveRemoteEngine } from '../../core/rabbitmq/remote';
 import { workerEntry } from '../../core/threads';
 import type { FillReport } from './fixtures/disk-full-publisher-worker';
 import { mountTmpfs } from '../../scripts/reliability/disk-full';
+import { intactBodies, publishRange, publishUntilNacked } from './disk-fill';
 import { must, settle, storageUnavailable, tempDir } from './helpers';
 
 
@@ -81,22 +82,7 @@ t.test('a full disk nacks publishes with ERR_NO_SPACE; earlier messages intact; 
   let engine = RabbitEngine.open(dataDir, { durability: 'sync', segmentBytes: 256 * 1024 });
   let ch = await engine.createConfirmChannel();
   await ch.assertQueue('q');
-  const body = (i: number): Buffer => Buffer.from(`${i}:`.padEnd(1000, 'x'));
-  let confirmed = 0;
-  let failure: unknown = null;
-  let callbackError: Error | null = null;
-  while (failure === null && confirmed < 10_000) {
-    const i = confirmed;
-    ch.sendToQueue('q', body(i), { persistent: true }, (err) => {
-      if (err) callbackError = err;
-    });
-    try {
-      await ch.waitForConfirms();
-      confirmed++;
-    } catch (e) {
-      failure = e;
-    }
-  }
+  const { confirmed, failure, callbackError } = await publishUntilNacked(ch, 'q');
   t.ok(confirmed > 100, `messages confirmed before the disk filled (${confirmed})`);
   t.ok(isMqlabError(failure), 'waitForConfirms rejects with an MqlabError');
   t.equal(isMqlabError(failure) ? failure.code : String(failure), 'ERR_NO_SPACE');
@@ -104,19 +90,14 @@ t.test('a full disk nacks publishes with ERR_NO_SPACE; earlier messages intact; 
   t.equal((await ch.checkQueue('q')).messageCount, confirmed, 'the nacked message is not in the queue');
 
   fs.rmSync(filler);
-  for (let k = 0; k < 200; k++) ch.sendToQueue('q', body(confirmed + k), { persistent: true });
-  await ch.waitForConfirms();
+  await publishRange(ch, 'q', confirmed, 200);
   await settle();
   t.equal((await ch.checkQueue('q')).messageCount, confirmed + 200, 'publishing resumes once space is back');
   await engine.close();
 
   engine = RabbitEngine.open(dataDir, { durability: 'sync', segmentBytes: 256 * 1024 });
   ch = await engine.createConfirmChannel();
-  const seen: number[] = [];
-  for (let g = await ch.get('q', { noAck: true }); g; g = await ch.get('q', { noAck: true })) {
-    const i = Number(g.content.toString().split(':')[0]);
-    if (g.content.equals(body(i))) seen.push(i);
-  }
+  const seen = await intactBodies(ch, 'q');
   await engine.close();
   t.same(seen, Array.from({ length: confirmed + 200 }, (_, k) => k), 'after a restart: every confirmed message, intact, in order, and nothing else');
 });
@@ -165,11 +146,7 @@ t.test('a worker-thread publisher gets the same ERR_NO_SPACE nack as an in-proce
 
   engine = RabbitEngine.open(dataDir, options);
   const ch = await engine.createChannel();
-  const seen: number[] = [];
-  for (let g = await ch.get('q', { noAck: true }); g; g = await ch.get('q', { noAck: true })) {
-    const i = Number(g.content.toString().split(':')[0]);
-    if (g.content.equals(Buffer.from(`${i}:`.padEnd(1000, 'x')))) seen.push(i);
-  }
+  const seen = await intactBodies(ch, 'q');
   await engine.close();
   t.same(seen, Array.from({ length: report.confirmed + 200 }, (_, k) => k), 'after a restart: every confirmed message, intact, in order, and nothing else');
 });

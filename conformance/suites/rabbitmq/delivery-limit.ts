@@ -5,7 +5,7 @@
  */
 import type { QueueDelivery } from '../../adapters/queue-model';
 import { defineCheck } from '../framework/check';
-import { pullAll, waitFor } from './support';
+import { deadLetterTarget, pullAll, waitFor } from './support';
 
 const LIMIT = 3;
 
@@ -17,12 +17,8 @@ export const checks = [
     requires: ['delivery-limit', 'dead-letter', 'nack'],
     async run(ctx) {
       const ch = await ctx.adapter.openChannel();
-      const dlx = ctx.name('dlx');
-      const dead = ctx.name('dead');
+      const { dlx, dead } = await deadLetterTarget(ctx, ch);
       const q = ctx.name('jobs');
-      await ch.assertExchange(dlx, 'fanout');
-      await ch.assertQueue(dead);
-      await ch.bindQueue(dead, dlx, '');
       await ch.assertQueue(q, { durable: true, deliveryLimit: LIMIT, deadLetterExchange: dlx });
       const n = 10;
       for (let i = 0; i < n; i++) await ch.publish('', q, { id: ctx.id() }, {}, { expect: [q, dead] });

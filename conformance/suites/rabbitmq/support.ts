@@ -30,6 +30,19 @@ export async function pullAll(ctx: Ctx, ch: RecordingQueueChannel, queue: string
   return out;
 }
 
+/**
+ * A dead-letter exchange and the queue that collects what reaches it: a fanout exchange, or with
+ * `key` a direct one bound by that key. The queue is named from `deadPrefix` (default 'dead').
+ */
+export async function deadLetterTarget(ctx: Ctx, ch: RecordingQueueChannel, o: { deadPrefix?: string; key?: string } = {}): Promise<{ dlx: string; dead: string }> {
+  const dlx = ctx.name('dlx');
+  const dead = ctx.name(o.deadPrefix ?? 'dead');
+  await ch.assertExchange(dlx, o.key === undefined ? 'fanout' : 'direct');
+  await ch.assertQueue(dead);
+  await ch.bindQueue(dead, dlx, o.key ?? '');
+  return { dlx, dead };
+}
+
 /** Waits until `cond()` holds or `ms` pass; returns whether it held. */
 export async function waitFor(ctx: Ctx, cond: () => boolean, ms = 5_000): Promise<boolean> {
   const end = Date.now() + ms;

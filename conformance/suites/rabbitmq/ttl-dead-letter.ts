@@ -5,7 +5,7 @@
  * count, exchange and routing keys. Time is virtual where the adapter supports it.
  */
 import { defineCheck } from '../framework/check';
-import { pullAll } from './support';
+import { deadLetterTarget, pullAll } from './support';
 
 export const checks = [
   defineCheck({
@@ -15,12 +15,8 @@ export const checks = [
     requires: ['message-ttl', 'dead-letter', 'virtual-time', 'get'],
     async run(ctx) {
       const ch = await ctx.adapter.openChannel();
-      const dlx = ctx.name('dlx');
-      const dead = ctx.name('expired');
+      const { dlx, dead } = await deadLetterTarget(ctx, ch, { deadPrefix: 'expired', key: 'late' });
       const q = ctx.name('ttl');
-      await ch.assertExchange(dlx, 'direct');
-      await ch.assertQueue(dead);
-      await ch.bindQueue(dead, dlx, 'late');
       await ch.assertQueue(q, { messageTtlMs: 1_000, deadLetterExchange: dlx, deadLetterRoutingKey: 'late' });
       const old: string[] = [];
       for (let i = 0; i < 5; i++) {
@@ -68,12 +64,8 @@ export const checks = [
     requires: ['dead-letter', 'exchange-fanout', 'get'],
     async run(ctx) {
       const ch = await ctx.adapter.openChannel();
-      const dlx = ctx.name('dlx');
-      const dead = ctx.name('dead');
+      const { dlx, dead } = await deadLetterTarget(ctx, ch);
       const q = ctx.name('work');
-      await ch.assertExchange(dlx, 'fanout');
-      await ch.assertQueue(dead);
-      await ch.bindQueue(dead, dlx, '');
       await ch.assertQueue(q, { deadLetterExchange: dlx });
       const id = ctx.id();
       await ch.publish('', q, { id, headers: { app: 'seed' } }, {}, { expect: [q, dead] });

@@ -4,6 +4,7 @@
  * despite an error (sends) are recorded `info` on error; other failures are `fail`; a timeout is
  * always `info` (the call may still complete).
  */
+import type { OperationTimeouts } from '../../adapters/common';
 import type { HistoryRecorder } from '../../history/recorder';
 import { errorOf, withTimeout } from '../framework/timeout';
 
@@ -31,6 +32,24 @@ export async function recordedCall<T>(rec: HistoryRecorder, spec: CallSpec<T>, f
   }
   rec.ok(h, spec.okValue ? spec.okValue(result) : null);
   return result;
+}
+
+/** The lifecycle calls every model's adapter may offer, both optional (capabilities). */
+export interface BrokerLifecycle {
+  restartBroker?(): Promise<void>;
+  advanceTime?(ms: number): Promise<void>;
+}
+
+/** `restartBroker` through a recording wrapper: recorded as the suite's `restart`. */
+export function recordedRestart(rec: HistoryRecorder, timeouts: OperationTimeouts, inner: BrokerLifecycle): Promise<void> {
+  if (!inner.restartBroker) return Promise.reject(new Error('adapter has no restartBroker'));
+  return recordedCall(rec, { process: 'suite', f: 'restart', value: {}, timeoutMs: timeouts.lifecycle }, () => inner.restartBroker!());
+}
+
+/** `advanceTime` through a recording wrapper: recorded as the suite's `advance-time`. */
+export function recordedAdvanceTime(rec: HistoryRecorder, timeouts: OperationTimeouts, inner: BrokerLifecycle, ms: number): Promise<void> {
+  if (!inner.advanceTime) return Promise.reject(new Error('adapter has no advanceTime'));
+  return recordedCall(rec, { process: 'suite', f: 'advance-time', value: { ms }, timeoutMs: timeouts.admin }, () => inner.advanceTime!(ms));
 }
 
 /** Names are created per run; a counter per prefix keeps them short and unique. */

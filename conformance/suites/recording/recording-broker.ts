@@ -8,7 +8,7 @@
 import type { OperationTimeouts } from '../../adapters/common';
 import type { BrokerAdapter, BrokerConsumer, BrokerConsumerOptions, BrokerProducer, BrokerTopicSpec, ConsumeStatus, OutgoingMessage, ReceivedMessage, ReceiveOptions, SendOptions, SendResult, TopicRoute } from '../../adapters/broker-model';
 import type { HistoryRecorder } from '../../history/recorder';
-import { NameCounter, recordedCall } from './recorded-call';
+import { NameCounter, recordedAdvanceTime, recordedCall, recordedRestart } from './recorded-call';
 
 export interface BrokerSendMeta {
   /** Targets that must receive it (groups, or group@instance for broadcast members). */
@@ -54,13 +54,11 @@ export class RecordingBrokerAdapter implements BrokerAdapter {
   }
 
   restartBroker(): Promise<void> {
-    if (!this.inner.restartBroker) return Promise.reject(new Error('adapter has no restartBroker'));
-    return recordedCall(this.recorder, { process: 'suite', f: 'restart', value: {}, timeoutMs: this.timeouts.lifecycle }, () => this.inner.restartBroker!());
+    return recordedRestart(this.recorder, this.timeouts, this.inner);
   }
 
   advanceTime(ms: number): Promise<void> {
-    if (!this.inner.advanceTime) return Promise.reject(new Error('adapter has no advanceTime'));
-    return recordedCall(this.recorder, { process: 'suite', f: 'advance-time', value: { ms }, timeoutMs: this.timeouts.admin }, () => this.inner.advanceTime!(ms));
+    return recordedAdvanceTime(this.recorder, this.timeouts, this.inner, ms);
   }
 
   async producer(options: { group: string }): Promise<RecordingBrokerProducer> {

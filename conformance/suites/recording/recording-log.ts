@@ -10,7 +10,7 @@
 import type { OperationTimeouts } from '../../adapters/common';
 import type { ConsumedRecord, ConsumerOptions, LogAdapter, LogConsumer, LogProducer, PollOptions, ProduceRecord, ProduceResult, ProducerOptions, TopicPartition, TopicPartitionOffset, TopicSpec } from '../../adapters/log-model';
 import type { HistoryRecorder } from '../../history/recorder';
-import { NameCounter, recordedCall } from './recorded-call';
+import { NameCounter, recordedAdvanceTime, recordedCall, recordedRestart } from './recorded-call';
 
 export interface SendMeta {
   expect?: string[];
@@ -46,13 +46,11 @@ export class RecordingLogAdapter implements LogAdapter {
   }
 
   restartBroker(): Promise<void> {
-    if (!this.inner.restartBroker) return Promise.reject(new Error('adapter has no restartBroker'));
-    return recordedCall(this.recorder, { process: 'suite', f: 'restart', value: {}, timeoutMs: this.timeouts.lifecycle }, () => this.inner.restartBroker!());
+    return recordedRestart(this.recorder, this.timeouts, this.inner);
   }
 
   advanceTime(ms: number): Promise<void> {
-    if (!this.inner.advanceTime) return Promise.reject(new Error('adapter has no advanceTime'));
-    return recordedCall(this.recorder, { process: 'suite', f: 'advance-time', value: { ms }, timeoutMs: this.timeouts.admin }, () => this.inner.advanceTime!(ms));
+    return recordedAdvanceTime(this.recorder, this.timeouts, this.inner, ms);
   }
 
   async producer(options: ProducerOptions): Promise<RecordingLogProducer> {

@@ -11,7 +11,7 @@
 import type { OperationTimeouts } from '../../adapters/common';
 import type { ChannelOptions, ConsumeOptions, ExchangeOptions, ExchangeType, PublishMessage, PublishOptions, PublishResult, QueueAdapter, QueueArguments, QueueChannel, QueueDelivery } from '../../adapters/queue-model';
 import type { HistoryRecorder } from '../../history/recorder';
-import { NameCounter, recordedCall } from './recorded-call';
+import { NameCounter, recordedAdvanceTime, recordedCall, recordedRestart } from './recorded-call';
 
 export interface PublishMeta {
   /** Queues that must receive it. */
@@ -38,13 +38,11 @@ export class RecordingQueueAdapter implements QueueAdapter {
   }
 
   restartBroker(): Promise<void> {
-    if (!this.inner.restartBroker) return Promise.reject(new Error('adapter has no restartBroker'));
-    return recordedCall(this.recorder, { process: 'suite', f: 'restart', value: {}, timeoutMs: this.timeouts.lifecycle }, () => this.inner.restartBroker!());
+    return recordedRestart(this.recorder, this.timeouts, this.inner);
   }
 
   advanceTime(ms: number): Promise<void> {
-    if (!this.inner.advanceTime) return Promise.reject(new Error('adapter has no advanceTime'));
-    return recordedCall(this.recorder, { process: 'suite', f: 'advance-time', value: { ms }, timeoutMs: this.timeouts.admin }, () => this.inner.advanceTime!(ms));
+    return recordedAdvanceTime(this.recorder, this.timeouts, this.inner, ms);
   }
 
   close(): Promise<void> {

@@ -7,7 +7,7 @@ import {
   DEFAULT_DELAY_LEVELS, DEFAULT_MAX_RECONSUME_TIMES, MAX_MESSAGE_SIZE, PROPERTY_DELAY_TIME_LEVEL, PROPERTY_ORIGIN_MESSAGE_ID,
   PROPERTY_REAL_QUEUE_ID, PROPERTY_REAL_TOPIC, PROPERTY_RETRY_TOPIC, PROPERTY_TAGS, SCHEDULE_TOPIC, dlqTopicOf, parseDelayLevels, retryTopicOf,
 } from './constants';
-import { ConsumeQueue, readInt64BE, CQ_UNIT_SIZE } from './consume-queue';
+import { ConsumeQueue, readInt64BE, CQ_UNIT_SIZE, type ArrivalWaiter } from './consume-queue';
 import { ConsumerManager } from './consumer-manager';
 import { ConsumerOffsetManager } from './consumer-offset-manager';
 import { Dispatcher } from './dispatcher';
@@ -62,8 +62,37 @@ export interface BrokerOptions {
 }
 
 interface ScanResult {
-  head: Omit<PullResult, 'msgFoundList'>;
+  pullStatus: PullResult['pullStatus'];
+  nextBeginOffset: number;
+  minOffset: number;
+  maxOffset: number;
   positions: number[];
+}
+
+const NO_POSITIONS: number[] = [];
+
+/** The answer to a pull at the end of its queue (also what a held pull gets when the broker stops). */
+function noNewMessage(offset: number, cq: ConsumeQueue): ScanResult {
+  return { pullStatus: 'NO_NEW_MSG', nextBeginOffset: offset, minOffset: cq.minOffset, maxOffset: cq.maxOffset, positions: NO_POSITIONS };
+}
+
+/** A pull waiting for its queue (see Broker.pull). */
+class HeldPull<R> implements ArrivalWaiter {
+  constructor(
+    private readonly broker: Broker,
+    readonly cq: ConsumeQueue,
+    readonly offset: number,
+    readonly maxMsgNums: number,
+    readonly sub: SubscriptionData,
+    readonly format: (scan: ScanResult) => R,
+    readonly resolve: (result: R) => void,
+    /** performance.now() when the pull answers with what there is. */
+    readonly deadline: number,
+  ) {}
+
+  onArrival(): void {
+    this.broker.answerHeld(this, true);
+  }
 }
 
 interface TopicState {
@@ -149,7 +178,6 @@ export class Broker implements BrokerApi {
   private inlineDispatches = 0;
   private running = true;
   private timers: NodeJS.Timeout[] = [];
-  private pendingPulls = new Set<() => void>();
   private readonly setAside: string[] = [];
 
   constructor(options: BrokerOptions) {
@@ -356,7 +384,7 @@ export class Broker implements BrokerApi {
         !m.delayTimeLevel && !m.flag && m.body instanceof Uint8Array && m.body.length > 0 && m.body.length <= this.maxMessageSize;
     }
     let positions: number[];
-    if (plain) positions = this.appendPlain(topic, cq, msgs.map((m) => m.body as Uint8Array), born, now);
+    if (plain) positions = this.appendPlain(topic, cq, msgs, born, now);
     else {
       const preps: Prepared[] = new Array(msgs.length);
       for (let i = 0; i < msgs.length; i++) preps[i] = this.prepare(msgs[i]!, topic, queueId, cq, born, now);
@@ -451,36 +479,67 @@ export class Broker implements BrokerApi {
 
   /**
    * The common send path's shape: a batch of plain messages (no tags, keys, properties or delay)
-   * to one queue. Each record is the same header copied from a template, then its offset, body
-   * length and body.
+   * to one queue. The first record's header is encoded in full; each later one copies it and
+   * sets its queue offset and body length. The batch goes to the core as one packed buffer and
+   * a lengths array (no per-record JS value).
    */
-  private appendPlain(topic: string, cq: ConsumeQueue, bodies: Uint8Array[], born: number, now: number): number[] {
-    const n = bodies.length;
+  private appendPlain(topic: string, cq: ConsumeQueue, msgs: readonly MessageInit[], born: number, now: number): number[] {
+    const n = msgs.length;
     const headerBytes = encodedSize(topic.length, 0, 0);
     let total = n * headerBytes;
-    for (let i = 0; i < n; i++) total += bodies[i]!.length;
-    const template = this.plainTemplate;
-    encodeRecord(template, 0, { topic, queueId: cq.queueId, queueOffset: 0, tagsCode: 0, bornTimestamp: born, flag: 0, reconsumeTimes: 0, sysFlag: 0, props: '', propsBytes: 0, body: EMPTY });
-    const header = template.subarray(0, headerBytes);
+    for (let i = 0; i < n; i++) total += (msgs[i]!.body as Uint8Array).length;
     const out = this.scratchOf(total);
-    const payloads: Buffer[] = new Array(n);
-    const offsets: number[] = new Array(n);
+    const first = cq.nextOffset;
+    encodeRecord(out, 0, { topic, queueId: cq.queueId, queueOffset: first, tagsCode: 0, bornTimestamp: born, flag: 0, reconsumeTimes: 0, sysFlag: 0, props: '', propsBytes: 0, body: EMPTY });
+    if (this.lengths.length < n) this.lengths = new Uint32Array(Math.max(n, this.lengths.length * 2));
+    const lengths = this.lengths;
     let off = 0;
     for (let i = 0; i < n; i++) {
-      const body = bodies[i]!;
-      out.set(header, off);
-      offsets[i] = cq.nextOffset++;
-      out.writeDoubleLE(offsets[i]!, off + 8);
+      const body = msgs[i]!.body as Uint8Array;
+      if (i > 0) {
+        out.copyWithin(off, 0, headerBytes);
+        out.writeDoubleLE(first + i, off + 8);
+      }
       out.writeUInt32LE(body.length, off + 40);
       out.set(body, off + headerBytes);
       const len = headerBytes + body.length;
-      payloads[i] = out.subarray(off, off + len);
+      lengths[i] = len;
       off += len;
     }
-    return this.appendEncoded(payloads, cq, offsets, undefined, undefined, now);
+    cq.nextOffset = first + n;
+    const positions: number[] = new Array(n);
+    try {
+      if (n === 1) positions[0] = this.log.append(out.subarray(0, off), now);
+      else if (this.log.appendPacked && this.storage.framedSize) {
+        let pos = this.log.appendPacked(out.subarray(0, off), lengths.subarray(0, n), now);
+        for (let i = 0; i < n; i++) {
+          positions[i] = pos;
+          pos += this.storage.framedSize(lengths[i]!);
+        }
+        if (pos !== this.log.endPosition) this.readPositionsBack(positions);
+      } else {
+        let p = 0;
+        for (let i = 0; i < n; i++) {
+          positions[i] = this.log.append(out.subarray(p, p + lengths[i]!), now);
+          p += lengths[i]!;
+        }
+      }
+    } catch (e) {
+      cq.nextOffset = first;
+      throw e;
+    }
+    this.dispatcher.requestMany(cq, first, positions, this.log.endPosition, undefined, undefined);
+    this.afterAppend();
+    return positions;
   }
 
-  private readonly plainTemplate = Buffer.alloc(HEADER_BYTES + 256);
+  private lengths = new Uint32Array(1024);
+
+  /** The frame size assumption does not hold for this store: read a batch's positions back. */
+  private readPositionsBack(positions: number[]): void {
+    const { records } = this.log.readBatch(positions[0]!, Number.MAX_SAFE_INTEGER, positions.length);
+    for (let i = 0; i < records.length; i++) positions[i] = records[i]!.position;
+  }
 
   /** The core copies payloads into the mapped segment during append, so one scratch buffer serves every put. */
   private scratchOf(bytes: number): Buffer {
@@ -504,11 +563,7 @@ export class Broker implements BrokerApi {
           positions[i] = pos;
           pos += this.storage.framedSize(payloads[i]!.length);
         }
-        if (pos !== this.log.endPosition) {
-          // The frame size assumption does not hold for this store: read the positions back.
-          const { records } = this.log.readBatch(positions[0]!, Number.MAX_SAFE_INTEGER, n);
-          for (let i = 0; i < records.length; i++) positions[i] = records[i]!.position;
-        }
+        if (pos !== this.log.endPosition) this.readPositionsBack(positions);
       } else {
         for (let i = 0; i < n; i++) positions[i] = this.log.append(payloads[i]!, now);
       }
@@ -546,7 +601,7 @@ export class Broker implements BrokerApi {
   // ─── pull ────────────────────────────────────────────────────────────────────────────────
 
   pullMessage(req: PullRequest): PullResult | Promise<PullResult> {
-    return this.pull(req, (scan) => ({ ...scan.head, msgFoundList: scan.positions.map((p) => this.readMessage(p)) }));
+    return this.pull(req, this.formatMessages);
   }
 
   /**
@@ -555,37 +610,84 @@ export class Broker implements BrokerApi {
    * clone of every message object).
    */
   pullMessageRaw(req: PullRequest): RawPullResult | Promise<RawPullResult> {
-    return this.pull(req, (scan) => this.rawOf(scan));
+    return this.pull(req, this.formatRaw);
   }
 
+  private readonly formatMessages = (scan: ScanResult): PullResult => {
+    const n = scan.positions.length;
+    const msgFoundList: MessageExt[] = new Array(n);
+    for (let i = 0; i < n; i++) msgFoundList[i] = this.readMessage(scan.positions[i]!);
+    return { pullStatus: scan.pullStatus, nextBeginOffset: scan.nextBeginOffset, minOffset: scan.minOffset, maxOffset: scan.maxOffset, msgFoundList };
+  };
+
+  private readonly formatRaw = (scan: ScanResult): RawPullResult => this.rawOf(scan);
+
+  /**
+   * A pull that finds nothing and may wait is held (RocketMQ's PullRequestHoldService): the
+   * dispatcher answers it as soon as its queue gets an entry (notifyMessageArriving), or the
+   * hold timer when its suspend time is over. One timer serves every held pull.
+   */
   private pull<R>(req: PullRequest, format: (scan: ScanResult) => R): R | Promise<R> {
     this.checkRunning();
     checkObject('pull request', req);
     if (req.suspendMs !== undefined && (typeof req.suspendMs !== 'number' || Number.isNaN(req.suspendMs))) throw RocketErrors.invalid('suspendMs', 'a number of ms');
     this.groupOrAutoCreate(req.group);
     const cq = this.queueOrThrow(req.topic, req.queueId);
-    if (!Number.isInteger(req.queueOffset)) throw RocketErrors.invalid('queueOffset', 'an integer');
-    if (!Number.isInteger(req.maxMsgNums) || req.maxMsgNums < 1) throw RocketErrors.invalid('maxMsgNums', 'a positive integer');
+    const offset = req.queueOffset;
+    const maxMsgNums = req.maxMsgNums;
+    if (!Number.isInteger(offset)) throw RocketErrors.invalid('queueOffset', 'an integer');
+    if (!Number.isInteger(maxMsgNums) || maxMsgNums < 1) throw RocketErrors.invalid('maxMsgNums', 'a positive integer');
     const sub = this.subscriptionOf(req.topic, req.subExpression);
-    const scan = this.scan(cq, req.queueOffset, req.maxMsgNums, sub);
     const wait = Math.min(req.suspendMs ?? 0, MAX_TIMER_MS);
-    if (scan.head.pullStatus !== 'NO_NEW_MSG' || !(wait > 0)) return format(scan);
-    return new Promise((resolve) => {
-      const wake = () => {
-        clearTimeout(timer);
-        this.pendingPulls.delete(wake);
-        cq.waiters = cq.waiters.filter((w) => w !== wake);
-        try {
-          resolve(format(this.running ? this.scan(cq, req.queueOffset, req.maxMsgNums, sub) : scan));
-        } catch {
-          resolve(format(scan));
-        }
-      };
-      const timer = setTimeout(wake, wait);
-      cq.waiters.push(wake);
-      this.pendingPulls.add(wake);
+    // Caught up and willing to wait (a long poll that keeps up): hold it without scanning.
+    if (!(wait > 0) || offset !== cq.maxOffset) return format(this.scan(cq, offset, maxMsgNums, sub));
+    return new Promise<R>((resolve) => {
+      const held = new HeldPull<R>(this, cq, offset, maxMsgNums, sub, format, resolve, performance.now() + wait);
+      cq.waiters.push(held);
+      this.heldPulls.add(held);
+      if (held.deadline < this.holdTimerAt) this.armHoldTimer(held.deadline);
     });
   }
+
+  /** Answers a held pull (a message arrived, its time is over, or the broker stops). */
+  answerHeld<R>(held: HeldPull<R>, arrived: boolean): void {
+    if (!this.heldPulls.delete(held)) return;
+    if (!arrived) {
+      const i = held.cq.waiters.indexOf(held);
+      if (i >= 0) held.cq.waiters.splice(i, 1);
+    }
+    let result: R;
+    try {
+      result = held.format(this.running ? this.scan(held.cq, held.offset, held.maxMsgNums, held.sub) : noNewMessage(held.offset, held.cq));
+    } catch {
+      result = held.format(noNewMessage(held.offset, held.cq));
+    }
+    held.resolve(result);
+  }
+
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  private readonly heldPulls = new Set<HeldPull<any>>();
+  private holdTimer: NodeJS.Timeout | undefined;
+  private holdTimerAt = Number.POSITIVE_INFINITY;
+
+  private armHoldTimer(at: number): void {
+    if (this.holdTimer !== undefined) clearTimeout(this.holdTimer);
+    this.holdTimerAt = at;
+    this.holdTimer = setTimeout(this.expireHeldPulls, Math.max(0, Math.ceil(at - performance.now())));
+  }
+
+  private readonly expireHeldPulls = (): void => {
+    this.holdTimer = undefined;
+    this.holdTimerAt = Number.POSITIVE_INFINITY;
+    // setTimeout counts whole milliseconds: a deadline within the next one is due now.
+    const now = performance.now() + 1;
+    let next = Number.POSITIVE_INFINITY;
+    for (const held of this.heldPulls) {
+      if (held.deadline <= now) this.answerHeld(held, false);
+      else if (held.deadline < next) next = held.deadline;
+    }
+    if (next < Number.POSITIVE_INFINITY) this.armHoldTimer(next);
+  };
 
   private rawOf(scan: ScanResult): RawPullResult {
     const n = scan.positions.length;
@@ -606,7 +708,7 @@ export class Broker implements BrokerApi {
       data.set(p, off);
       off += p.length;
     }
-    return { ...scan.head, brokerName: this.brokerName, storeHost: this.brokerAddr, data, meta };
+    return { pullStatus: scan.pullStatus, nextBeginOffset: scan.nextBeginOffset, minOffset: scan.minOffset, maxOffset: scan.maxOffset, brokerName: this.brokerName, storeHost: this.brokerAddr, data, meta };
   }
 
   private subscriptionOf(topic: string, expression: string | undefined): SubscriptionData {
@@ -623,20 +725,29 @@ export class Broker implements BrokerApi {
   private scan(cq: ConsumeQueue, offset: number, maxMsgNums: number, sub: SubscriptionData): ScanResult {
     const maxOffset = cq.maxOffset;
     const minOffset = cq.minOffset;
-    const head = (pullStatus: PullResult['pullStatus'], nextBeginOffset: number) => ({ pullStatus, nextBeginOffset, minOffset, maxOffset });
-    if (offset < minOffset) return { head: head('OFFSET_ILLEGAL', minOffset), positions: [] };
-    if (offset > maxOffset) return { head: head('OFFSET_ILLEGAL', maxOffset), positions: [] };
-    if (offset === maxOffset) return { head: head('NO_NEW_MSG', offset), positions: [] };
-    const entries = cq.entries(offset, Math.min(maxOffset - offset, Math.max(maxMsgNums, 800)));
+    if (offset < minOffset) return { pullStatus: 'OFFSET_ILLEGAL', nextBeginOffset: minOffset, minOffset, maxOffset, positions: [] };
+    if (offset > maxOffset) return { pullStatus: 'OFFSET_ILLEGAL', nextBeginOffset: maxOffset, minOffset, maxOffset, positions: [] };
+    if (offset === maxOffset) return noNewMessage(offset, cq);
     const positions: number[] = [];
-    const n = entries.length / CQ_UNIT_SIZE;
-    let i = 0;
-    for (; i < n && positions.length < maxMsgNums; i++) {
-      const e = i * CQ_UNIT_SIZE;
-      if (!sub.all && !codeMatches(sub, readInt64BE(entries, e + 12))) continue;
-      positions.push(readInt64BE(entries, e));
+    let next = offset;
+    if (cq.isCached(offset)) {
+      // The consumer keeps up: the entries are in memory.
+      for (; next < maxOffset && positions.length < maxMsgNums; next++) {
+        if (!sub.all && !codeMatches(sub, cq.cachedTagsCode(next))) continue;
+        positions.push(cq.cachedPosition(next));
+      }
+    } else {
+      const entries = cq.entries(offset, Math.min(maxOffset - offset, Math.max(maxMsgNums, 800)));
+      const n = entries.length / CQ_UNIT_SIZE;
+      let i = 0;
+      for (; i < n && positions.length < maxMsgNums; i++) {
+        const e = i * CQ_UNIT_SIZE;
+        if (!sub.all && !codeMatches(sub, readInt64BE(entries, e + 12))) continue;
+        positions.push(readInt64BE(entries, e));
+      }
+      next = offset + i;
     }
-    return { head: head(positions.length ? 'FOUND' : 'NO_MATCHED_MSG', offset + i), positions };
+    return { pullStatus: positions.length ? 'FOUND' : 'NO_MATCHED_MSG', nextBeginOffset: next, minOffset, maxOffset, positions };
   }
 
   private readMessage(position: number): MessageExt {
@@ -908,7 +1019,9 @@ export class Broker implements BrokerApi {
     this.offsets.persist(true);
     this.schedule.persist(true);
     this.running = false;
-    for (const wake of [...this.pendingPulls]) wake();
+    if (this.holdTimer !== undefined) clearTimeout(this.holdTimer);
+    this.holdTimer = undefined;
+    for (const held of [...this.heldPulls]) this.answerHeld(held, false);
     this.consumers.wakeAll();
     if (options.unregister !== false && this.opts.nameServer) {
       void Promise.resolve(this.opts.nameServer.unregisterBroker(this.clusterName, this.brokerName, this.brokerAddr)).catch(() => undefined);

@@ -9,10 +9,14 @@ import type { IndexFileLike } from './storage';
  *   └──────────────────────┴─────────────┴──────────────────────┘
  *
  * The dispatcher stages entries and appends them in one call per round (`commitStaged`);
- * consumers see only committed entries (`maxOffset`).
+ * consumers see only committed entries (`maxOffset`). The newest entries dispatched since open
+ * (up to CACHE_ENTRIES) are also kept in memory, so a consumer that keeps up scans them with no
+ * read from the file (a pull per message would otherwise make a Buffer per pull).
  */
 export const CQ_UNIT_SIZE = 20;
 const STAGE_ENTRIES = 512;
+const CACHE_ENTRIES = 4096;
+const CACHE_MASK = CACHE_ENTRIES - 1;
 
 export function writeInt64BE(buf: Buffer, off: number, value: number): void {
   const hi = Math.floor(value / 4294967296);
@@ -22,6 +26,11 @@ export function writeInt64BE(buf: Buffer, off: number, value: number): void {
 
 export function readInt64BE(buf: Buffer, off: number): number {
   return buf.readInt32BE(off) * 4294967296 + buf.readUInt32BE(off + 4);
+}
+
+/** A long-polling pull held on a queue until a message arrives. */
+export interface ArrivalWaiter {
+  onArrival(): void;
 }
 
 export interface CqEntry {
@@ -37,12 +46,18 @@ export class ConsumeQueue {
   /** Entries in the file, kept here so the dispatcher does not ask the file for every message. */
   private fileCount: number;
   /** Long-polling pull requests waiting for the next entry. */
-  waiters: Array<() => void> = [];
+  waiters: ArrivalWaiter[] = [];
+  private spareWaiters: ArrivalWaiter[] = [];
+  /** Entries from this queue offset on are in the cache (those dispatched since open or truncate). */
+  private cacheFrom: number;
+  private cachePositions: Float64Array | undefined;
+  private cacheTags: Float64Array | undefined;
   /** Queue offset the next message put into this queue gets (assigned at put, before dispatch). */
   nextOffset = 0;
 
   constructor(readonly topic: string, readonly queueId: number, readonly file: IndexFileLike) {
     this.fileCount = file.count;
+    this.cacheFrom = this.fileCount;
   }
 
   /** Next queue offset a consumer can read up to (exclusive). */
@@ -70,6 +85,13 @@ export class ConsumeQueue {
     const tagHi = Math.floor(tagsCode / 4294967296);
     v.setInt32(off + 12, tagHi);
     v.setUint32(off + 16, tagsCode - tagHi * 4294967296);
+    if (this.cachePositions === undefined) {
+      this.cachePositions = new Float64Array(CACHE_ENTRIES);
+      this.cacheTags = new Float64Array(CACHE_ENTRIES);
+    }
+    const at = (this.fileCount + this.staged) & CACHE_MASK;
+    this.cachePositions[at] = position;
+    this.cacheTags![at] = tagsCode;
     this.staged++;
   }
 
@@ -84,12 +106,30 @@ export class ConsumeQueue {
     this.staged = 0;
   }
 
-  /** Wakes the pull requests waiting on this queue. */
+  /** Wakes the pull requests waiting on this queue (each is dropped from `waiters` first). */
   notifyArrival(): void {
-    if (this.waiters.length === 0) return;
     const w = this.waiters;
-    this.waiters = [];
-    for (const f of w) f();
+    if (w.length === 0) return;
+    this.waiters = this.spareWaiters;
+    for (let i = 0; i < w.length; i++) w[i]!.onArrival();
+    w.length = 0;
+    this.spareWaiters = w;
+  }
+
+  /** Is the entry at `offset` (committed) in the in-memory cache? */
+  isCached(offset: number): boolean {
+    // Staged entries take ring slots already, so the window ends at the dispatched count.
+    return offset >= this.cacheFrom && offset >= this.fileCount + this.staged - CACHE_ENTRIES && offset < this.fileCount;
+  }
+
+  /** CommitLog position of a cached entry (check `isCached` first). */
+  cachedPosition(offset: number): number {
+    return this.cachePositions![offset & CACHE_MASK]!;
+  }
+
+  /** Tag hash code of a cached entry (check `isCached` first). */
+  cachedTagsCode(offset: number): number {
+    return this.cacheTags![offset & CACHE_MASK]!;
   }
 
   entry(offset: number): CqEntry {
@@ -108,6 +148,7 @@ export class ConsumeQueue {
     this.staged = 0;
     this.file.truncate(count);
     this.fileCount = this.file.count;
+    this.cacheFrom = this.fileCount;
   }
 
   close(): void {

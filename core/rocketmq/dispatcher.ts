@@ -37,6 +37,8 @@ export class Dispatcher {
   // batch is one run, so nothing is stored per message for its queue).
   private runCq: ConsumeQueue[] = [];
   private runStart: number[] = [];
+  /** Runs in use in runCq / runStart (the arrays are reused, not shrunk, between rounds). */
+  private runCount = 0;
   private reqNum = new Float64Array(4 * 4096);
   private reqCount = 0;
   private readonly reqKeys = new Map<number, { topic: string; keys: string[]; timestamp: number }>();
@@ -44,10 +46,10 @@ export class Dispatcher {
 
   /**
    * Records appended messages for the next dispatch: message i is in `cqs[i]` (or every one in
-   * `cqs` when it is one queue) at `offsets[i]`, stored at `positions[i]` up to the next position
-   * (the last one up to `end`).
+   * `cqs` when it is one queue) at `offsets[i]` (or `offsets + i` when a number: a run of one
+   * queue), stored at `positions[i]` up to the next position (the last one up to `end`).
    */
-  requestMany(cqs: ConsumeQueue | readonly ConsumeQueue[], offsets: readonly number[], positions: readonly number[], end: number,
+  requestMany(cqs: ConsumeQueue | readonly ConsumeQueue[], offsets: readonly number[] | number, positions: readonly number[], end: number,
     tagsCodes: readonly number[] | undefined, keys: ReadonlyMap<number, { topic: string; keys: string[]; timestamp: number }> | undefined): void {
     const n = positions.length;
     if (n === 0) return;
@@ -65,7 +67,7 @@ export class Dispatcher {
     for (let i = 0; i < n; i++) {
       const j = (base + i) * 4;
       if (!one) this.addRun((cqs as readonly ConsumeQueue[])[i]!, base + i);
-      num[j] = offsets[i]!;
+      num[j] = typeof offsets === 'number' ? offsets + i : offsets[i]!;
       num[j + 1] = positions[i]!;
       num[j + 2] = (i + 1 < n ? positions[i + 1]! : end) - positions[i]!;
       num[j + 3] = tagsCodes === undefined ? 0 : tagsCodes[i]!;
@@ -76,17 +78,17 @@ export class Dispatcher {
   }
 
   private addRun(cq: ConsumeQueue, at: number): void {
-    const k = this.runCq.length;
+    const k = this.runCount;
     if (k > 0 && this.runCq[k - 1] === cq) return;
-    this.runCq.push(cq);
-    this.runStart.push(at);
+    this.runCq[k] = cq;
+    this.runStart[k] = at;
+    this.runCount = k + 1;
   }
 
   private dropRequests(): void {
-    this.runCq.length = 0;
-    this.runStart.length = 0;
+    this.runCount = 0;
     this.reqCount = 0;
-    this.reqKeys.clear();
+    if (this.reqKeys.size > 0) this.reqKeys.clear();
     this.reqEnd = -1;
   }
 
@@ -101,9 +103,10 @@ export class Dispatcher {
         const num = this.reqNum;
         const count = this.reqCount;
         const keyed = this.reqKeys.size > 0 ? this.reqKeys : undefined;
-        for (let r = 0; r < runCq.length; r++) {
+        const runs = this.runCount;
+        for (let r = 0; r < runs; r++) {
           const cq = runCq[r]!;
-          const runEnd = r + 1 < runCq.length ? runStart[r + 1]! : count;
+          const runEnd = r + 1 < runs ? runStart[r + 1]! : count;
           for (let i = runStart[r]!; i < runEnd; i++) {
             const queueOffset = num[i * 4]!;
             const have = cq.dispatchedCount;

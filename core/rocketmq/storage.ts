@@ -10,6 +10,8 @@ export interface CommitLogLike {
   readonly endPosition: number;
   append(payload: Uint8Array, timestamp?: number): number;
   appendBatch(payloads: readonly Uint8Array[], timestamp?: number): number;
+  /** Records laid end to end in `bytes`, record i `lengths[i]` bytes, in one call (optional: stand-ins may lack it). */
+  appendPacked?(bytes: Uint8Array, lengths: Uint32Array, timestamp?: number): number;
   read(position: number): LogRecord;
   readBatch(position: number, maxBytes?: number, maxRecords?: number): { records: LogRecord[]; next: number };
   durable(position?: number): Promise<void>;

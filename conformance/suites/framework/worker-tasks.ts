@@ -4,6 +4,7 @@
  * main recorder's time origin, does its work, closes the adapter and returns the recorded events
  * (merged into the main history by time).
  */
+import { toWireError, type WireError } from '../../../core/threads';
 import type { ModelName, OperationTimeouts, WorkerSpec } from '../../adapters/common';
 import type { OutgoingMessage } from '../../adapters/broker-model';
 import { assertAdapter, assertAdapterModule } from '../../adapters/guard';
@@ -69,7 +70,8 @@ export interface WorkerTaskOutput {
   events: PendingOp[];
   /** Messages the task completed (ok): sent, or received by a consumer task. */
   sent: number;
-  error?: { code: string; message: string };
+  /** Why the task failed, with the error's code and details (core/threads wire-error.ts). */
+  error?: WireError;
 }
 
 /**
@@ -195,8 +197,7 @@ export async function runWorkerTask(input: WorkerTaskInput): Promise<WorkerTaskO
     }
     return { events: rec.pending(), sent };
   } catch (e) {
-    const err = e instanceof Error ? { code: String((e as { code?: unknown }).code ?? 'ERR_WORKER'), message: e.message } : { code: 'ERR_WORKER', message: String(e) };
-    return { events: rec.pending(), sent, error: err };
+    return { events: rec.pending(), sent, error: toWireError(e, 'ERR_WORKER') };
   }
 }
 

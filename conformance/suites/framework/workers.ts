@@ -47,7 +47,7 @@ export function createWorkerPool(model: ModelName, specOf: () => Promise<WorkerS
       }
       if (poolError) throw new MqlabError('ERR_WORKER', `worker pool failed: ${(poolError as Error).message}`);
       recorder.merge(out.events);
-      if (out.error) throw new MqlabError(out.error.code, `worker task ${task.kind}: ${out.error.message}`);
+      if (out.error) throw new MqlabError(out.error.code ?? 'ERR_WORKER', `worker task ${task.kind}: ${out.error.message}`, out.error.details);
       return out.sent;
     },
     consumers() {

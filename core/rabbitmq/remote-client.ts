@@ -86,6 +86,8 @@ export class RemoteChannel extends EventEmitter {
   private flushQueued = false;
   private inflight: Promise<void> = Promise.resolve();
   private firstError: Error | null = null;
+  /** waitForConfirms() calls in progress: the publishes they wait for, and the first nack among them. */
+  private confirmWaiters: Array<{ upTo: number; nack: Error | null }> = [];
   private readonly consumers = new Map<string, (m: ConsumeMessage | null) => void>();
   private readonly packedConsumers = new Map<string, (d: PackedDelivery) => void>();
   private tagSeq = 0;
@@ -216,7 +218,10 @@ export class RemoteChannel extends EventEmitter {
     this.push({ k: 'nack', tag: tagOf(message), multiple: false, requeue: checkBoolean('requeue', requeue, true) });
   }
 
-  /** Resolves when everything sent so far was processed; rejects with the first error among them. */
+  /**
+   * Resolves when everything sent so far was processed; rejects with the first error an operation
+   * among them threw (a nacked publish is not one: its callback and waitForConfirms() say so).
+   */
   async sync(): Promise<void> {
     this.flush();
     await this.inflight;
@@ -225,8 +230,20 @@ export class RemoteChannel extends EventEmitter {
     if (e) throw e;
   }
 
-  waitForConfirms(): Promise<void> {
-    return this.sync();
+  /**
+   * Resolves when every publish so far is confirmed; rejects as a local waitForConfirms() does if
+   * one of them is nacked (with the store error, or PRECONDITION_FAILED for reject-publish), or
+   * with the first error an operation threw (as sync()).
+   */
+  async waitForConfirms(): Promise<void> {
+    const waiter = { upTo: this.seq, nack: null as Error | null };
+    this.confirmWaiters.push(waiter);
+    try {
+      await this.sync();
+    } finally {
+      this.confirmWaiters = this.confirmWaiters.filter((w) => w !== waiter);
+    }
+    if (waiter.nack) throw waiter.nack;
   }
 
   async close(): Promise<void> {
@@ -295,7 +312,12 @@ export class RemoteChannel extends EventEmitter {
   private settleBatch(ops: BatchOp[], reply: BatchReply): void {
     if (reply.error && !this.firstError) this.firstError = fromWireError(reply.error);
     const reasons = new Map<number, WireError>();
-    for (let i = 0; i < reply.nacked.length; i++) reasons.set(reply.nacked[i]!, reply.reasons?.[i] ?? { message: 'message nacked' });
+    for (let i = 0; i < reply.nacked.length; i++) {
+      const seq = reply.nacked[i]!;
+      const reason = reply.reasons?.[i] ?? { message: 'message nacked' };
+      reasons.set(seq, reason);
+      for (const w of this.confirmWaiters) if (w.nack === null && seq <= w.upTo) w.nack = reason.code === undefined ? AmqpErrors.publishNacked() : fromWireError(reason);
+    }
     for (const o of ops) {
       if (o.k !== 'pub' && o.k !== 'pubs') continue;
       const cb = this.callbacks.get(o.seq);

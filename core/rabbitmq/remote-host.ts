@@ -1,7 +1,6 @@
 import type { MessagePort } from 'node:worker_threads';
-import { isMqlabError, MqlabError } from '../errors';
+import { MqlabError } from '../errors';
 import { serveRpc, toWireError, type RpcServer, type WireError } from '../threads';
-import { AmqpErrors } from './amqp-errors';
 import type { Channel } from './channel';
 import type { ConfirmChannel } from './confirm-channel';
 import type { Connection } from './connection';
@@ -16,8 +15,8 @@ import type { ConsumeMessage, GetMessage, PublishOptions, ReturnMessage } from '
  *  - calls: connect, openChannel, closeChannel, closeConnection, op (declarations, get, prefetch,
  *    cancel, consume), and `batch` — publishes and settles of one client turn, in order, in one
  *    message. `batch` replies once every publish in it is confirmed (confirm channels), with the
- *    client sequence numbers that were nacked, the error each one's callback gets, and the error
- *    `sync()` rejects with, if any (errors keep their code across: core/threads wire-error.ts).
+ *    client sequence numbers that were nacked with the error each one's callback gets, and the
+ *    first error an operation threw, if any (errors keep their code: core/threads wire-error.ts).
  *  - events: `deliveries` (push deliveries, batched per engine turn) and `return`.
  */
 
@@ -38,7 +37,7 @@ export interface BatchReply {
   nacked: number[];
   /** Per nacked publish (same order): the error its confirm callback gets. */
   reasons?: WireError[];
-  /** The error sync() / waitForConfirms() rejects with: the first thrown, else the first nack's. */
+  /** The first error an operation of the batch threw (sync() rejects with it). */
   error?: WireError;
 }
 
@@ -139,19 +138,15 @@ export class RemoteEngineHost {
     const reasons: WireError[] = [];
     const confirms: Promise<void>[] = [];
     let error: WireError | undefined;
-    let nackError: WireError | undefined;
     const nack = (seq: number, reason: unknown) => {
       if (nacked.includes(seq)) return;
       nacked.push(seq);
       reasons.push(toWireError(reason));
     };
-    // The confirm callback gets what a local one gets (the store error, or amqplib's untyped
-    // "message nacked"); sync() rejects with what a local waitForConfirms() would.
+    // The reason is what a local confirm callback gets: the store error, or amqplib's untyped
+    // "message nacked" (x-overflow reject-publish).
     const confirmed = (seq: number, done: () => void) => (err: Error | null) => {
-      if (err) {
-        nack(seq, err);
-        nackError ??= toWireError(isMqlabError(err) ? err : AmqpErrors.publishNacked());
-      }
+      if (err) nack(seq, err);
       done();
     };
     for (const op of ops) {
@@ -181,7 +176,6 @@ export class RemoteEngineHost {
     }
     if (confirms.length > 0) await Promise.all(confirms);
     else await new Promise<void>((r) => setImmediate(r)); // let returns of this batch go out first
-    error ??= nackError;
     if (nacked.length === 0) return error ? { nacked, error } : { nacked };
     return error ? { nacked, reasons, error } : { nacked, reasons };
   }

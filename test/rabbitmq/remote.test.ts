@@ -109,6 +109,9 @@ t.test('a nacked publish: the remote confirm callback and waitForConfirms see wh
   t.same(describe(remoteCb), describe(localCb), "callback: amqplib's untyped 'message nacked', as locally");
   t.same(describe(remoteWait), describe(localWait), 'waitForConfirms: the same PRECONDITION_FAILED as locally');
   t.equal((remoteWait as { code?: string }).code, 'PRECONDITION_FAILED');
+  const nackedAgain = new Promise<Error | null>((resolve) => ch.sendToQueue('full', Buffer.from('r1'), undefined, resolve));
+  await t.resolves(ch.sync(), 'sync() does not reject for a nack: only for an operation that threw');
+  t.ok((await nackedAgain) instanceof Error, 'the callback is what reports that nack');
   await ch.purgeQueue('full');
   ch.sendToQueue('full', Buffer.from('r2'));
   await t.resolves(ch.waitForConfirms(), 'the error was reported once; later confirms start clean');

@@ -16,7 +16,7 @@ import { readJsonFile, writeJsonFile } from './json-file';
 import { KEY_INDEX_UNIT, KeyIndex } from './key-index';
 import { keysOf, type MessageExt, type MessageInit, storedProperties } from './message';
 import {
-  checkPropertyText, decodeRecord, encodeRecord, encodedSize, HEADER_BYTES, messageFromRecord, propertiesToString, stringToProperties, SYSFLAG_HAS_KEYS, type DecodedRecord,
+  checkPropertyText, decodeRecord, encodePlainHeader, encodeRecord, encodedSize, HEADER_BYTES, messageFromRecord, propertiesToString, stringToProperties, SYSFLAG_HAS_KEYS, type DecodedRecord,
 } from './message-codec';
 import { addressPrefix, createMessageId } from './message-id';
 import { ScheduleService } from './schedule-service';
@@ -78,6 +78,9 @@ function noNewMessage(offset: number, cq: ConsumeQueue): ScanResult {
 
 /** A pull waiting for its queue (see Broker.pull). */
 class HeldPull<R> implements ArrivalWaiter {
+  /** Its slot in the broker's held list; -1 once answered. */
+  index = -1;
+
   constructor(
     private readonly broker: Broker,
     readonly cq: ConsumeQueue,
@@ -139,7 +142,6 @@ export interface BrokerStats {
 }
 
 const EMPTY_BODY_ERROR = 'message body length is zero';
-const EMPTY = new Uint8Array(0);
 /** setTimeout's largest delay; longer waits are capped (a larger one would fire at once). */
 const MAX_TIMER_MS = 2_147_483_647;
 
@@ -490,7 +492,7 @@ export class Broker implements BrokerApi {
     for (let i = 0; i < n; i++) total += (msgs[i]!.body as Uint8Array).length;
     const out = this.scratchOf(total);
     const first = cq.nextOffset;
-    encodeRecord(out, 0, { topic, queueId: cq.queueId, queueOffset: first, tagsCode: 0, bornTimestamp: born, flag: 0, reconsumeTimes: 0, sysFlag: 0, props: '', propsBytes: 0, body: EMPTY });
+    encodePlainHeader(out, topic, cq.queueId, first, born);
     if (this.lengths.length < n) this.lengths = new Uint32Array(Math.max(n, this.lengths.length * 2));
     const lengths = this.lengths;
     let off = 0;
@@ -509,7 +511,12 @@ export class Broker implements BrokerApi {
     cq.nextOffset = first + n;
     const positions: number[] = new Array(n);
     try {
-      if (n === 1) positions[0] = this.log.append(out.subarray(0, off), now);
+      if (n === 1) {
+        // One message per send repeats its size: the view of the scratch is made once.
+        let view = this.oneRecord;
+        if (view === undefined || view.length !== off || view.buffer !== out.buffer) this.oneRecord = view = out.subarray(0, off);
+        positions[0] = this.log.append(view, now);
+      }
       else if (this.log.appendPacked && this.storage.framedSize) {
         let pos = this.log.appendPacked(out.subarray(0, off), lengths.subarray(0, n), now);
         for (let i = 0; i < n; i++) {
@@ -534,6 +541,7 @@ export class Broker implements BrokerApi {
   }
 
   private lengths = new Uint32Array(1024);
+  private oneRecord: Buffer | undefined;
 
   /** The frame size assumption does not hold for this store: read a batch's positions back. */
   private readPositionsBack(positions: number[]): void {
@@ -644,17 +652,26 @@ export class Broker implements BrokerApi {
     return new Promise<R>((resolve) => {
       const held = new HeldPull<R>(this, cq, offset, maxMsgNums, sub, format, resolve, performance.now() + wait);
       cq.waiters.push(held);
-      this.heldPulls.add(held);
+      held.index = this.heldPulls.length;
+      this.heldPulls.push(held);
       if (held.deadline < this.holdTimerAt) this.armHoldTimer(held.deadline);
     });
   }
 
   /** Answers a held pull (a message arrived, its time is over, or the broker stops). */
   answerHeld<R>(held: HeldPull<R>, arrived: boolean): void {
-    if (!this.heldPulls.delete(held)) return;
+    const i = held.index;
+    if (i < 0) return;
+    // Swap-remove: the held list is unordered.
+    const last = this.heldPulls.pop()!;
+    if (last !== held) {
+      this.heldPulls[i] = last;
+      last.index = i;
+    }
+    held.index = -1;
     if (!arrived) {
-      const i = held.cq.waiters.indexOf(held);
-      if (i >= 0) held.cq.waiters.splice(i, 1);
+      const w = held.cq.waiters.indexOf(held);
+      if (w >= 0) held.cq.waiters.splice(w, 1);
     }
     let result: R;
     try {
@@ -666,7 +683,7 @@ export class Broker implements BrokerApi {
   }
 
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  private readonly heldPulls = new Set<HeldPull<any>>();
+  private readonly heldPulls: HeldPull<any>[] = [];
   private holdTimer: NodeJS.Timeout | undefined;
   private holdTimerAt = Number.POSITIVE_INFINITY;
 
@@ -682,7 +699,9 @@ export class Broker implements BrokerApi {
     // setTimeout counts whole milliseconds: a deadline within the next one is due now.
     const now = performance.now() + 1;
     let next = Number.POSITIVE_INFINITY;
-    for (const held of this.heldPulls) {
+    // Backwards: answering one moves the last into its slot, which was visited already.
+    for (let i = this.heldPulls.length - 1; i >= 0; i--) {
+      const held = this.heldPulls[i]!;
       if (held.deadline <= now) this.answerHeld(held, false);
       else if (held.deadline < next) next = held.deadline;
     }
@@ -728,15 +747,22 @@ export class Broker implements BrokerApi {
     if (offset < minOffset) return { pullStatus: 'OFFSET_ILLEGAL', nextBeginOffset: minOffset, minOffset, maxOffset, positions: [] };
     if (offset > maxOffset) return { pullStatus: 'OFFSET_ILLEGAL', nextBeginOffset: maxOffset, minOffset, maxOffset, positions: [] };
     if (offset === maxOffset) return noNewMessage(offset, cq);
-    const positions: number[] = [];
+    let positions: number[];
     let next = offset;
-    if (cq.isCached(offset)) {
+    if (cq.isCached(offset) && sub.all) {
       // The consumer keeps up: the entries are in memory.
+      const n = Math.min(maxOffset - offset, maxMsgNums);
+      positions = new Array<number>(n);
+      for (let i = 0; i < n; i++) positions[i] = cq.cachedPosition(offset + i);
+      next = offset + n;
+    } else if (cq.isCached(offset)) {
+      positions = [];
       for (; next < maxOffset && positions.length < maxMsgNums; next++) {
         if (!sub.all && !codeMatches(sub, cq.cachedTagsCode(next))) continue;
         positions.push(cq.cachedPosition(next));
       }
     } else {
+      positions = [];
       const entries = cq.entries(offset, Math.min(maxOffset - offset, Math.max(maxMsgNums, 800)));
       const n = entries.length / CQ_UNIT_SIZE;
       let i = 0;
@@ -1021,7 +1047,7 @@ export class Broker implements BrokerApi {
     this.running = false;
     if (this.holdTimer !== undefined) clearTimeout(this.holdTimer);
     this.holdTimer = undefined;
-    for (const held of [...this.heldPulls]) this.answerHeld(held, false);
+    while (this.heldPulls.length > 0) this.answerHeld(this.heldPulls[this.heldPulls.length - 1]!, false);
     this.consumers.wakeAll();
     if (options.unregister !== false && this.opts.nameServer) {
       void Promise.resolve(this.opts.nameServer.unregisterBroker(this.clusterName, this.brokerName, this.brokerAddr)).catch(() => undefined);

@@ -43,6 +43,7 @@ export class ConsumeQueue {
   private stage = Buffer.allocUnsafe(STAGE_ENTRIES * CQ_UNIT_SIZE);
   private readonly stageView = new DataView(this.stage.buffer, this.stage.byteOffset, this.stage.byteLength);
   private staged = 0;
+  private oneEntry: Buffer | undefined;
   /** Entries in the file, kept here so the dispatcher does not ask the file for every message. */
   private fileCount: number;
   /** Long-polling pull requests waiting for the next entry. */
@@ -101,7 +102,9 @@ export class ConsumeQueue {
 
   commitStaged(): void {
     if (this.staged === 0) return;
-    this.file.appendMany(this.stage.subarray(0, this.staged * CQ_UNIT_SIZE));
+    // A queue that keeps up commits one entry per round: its view is made once.
+    const view = this.staged === 1 ? (this.oneEntry ??= this.stage.subarray(0, CQ_UNIT_SIZE)) : this.stage.subarray(0, this.staged * CQ_UNIT_SIZE);
+    this.file.appendMany(view);
     this.fileCount += this.staged;
     this.staged = 0;
   }

@@ -17,14 +17,26 @@ export class ConsumerOffsetManager {
   }
 
   commit(group: string, topic: string, queueId: number, offset: number): void {
-    const key = topic + '@' + group;
-    let row = this.table.get(key);
-    if (!row) this.table.set(key, (row = []));
+    let row = this.rows.get(group)?.get(topic);
+    if (!row) row = this.rowOf(group, topic);
     while (row.length <= queueId) row.push(-1);
     if (row[queueId] !== offset) {
       row[queueId] = offset;
       this.dirty = true;
     }
+  }
+
+  /** Rows by group and topic: the same arrays as in `table`, found without building its key per commit. */
+  private readonly rows = new Map<string, Map<string, number[]>>();
+
+  private rowOf(group: string, topic: string): number[] {
+    const key = topic + '@' + group;
+    let row = this.table.get(key);
+    if (!row) this.table.set(key, (row = []));
+    let byTopic = this.rows.get(group);
+    if (!byTopic) this.rows.set(group, (byTopic = new Map()));
+    byTopic.set(topic, row);
+    return row;
   }
 
   /** The stored offset, or -1 when the group never committed on that queue. */

@@ -87,6 +87,22 @@ export function encodeRecord(out: Buffer, off: number, f: RecordFields): number 
   return p + f.body.length - off;
 }
 
+/** encodeRecord's header for a message without tags, keys or properties; body length left to the caller. */
+export function encodePlainHeader(out: Buffer, topic: string, queueId: number, queueOffset: number, bornTimestamp: number): void {
+  out.writeUInt32LE(MESSAGE_MAGIC, 0);
+  out.writeUInt16LE(queueId, 4);
+  out[6] = topic.length;
+  out[7] = 0;
+  out.writeDoubleLE(queueOffset, 8);
+  out.writeDoubleLE(0, 16);
+  out.writeDoubleLE(bornTimestamp, 24);
+  out.writeUInt32LE(0, 32);
+  out.writeUInt32LE(0, 36);
+  out.writeUInt32LE(0, 40);
+  out.writeUInt32LE(0, 44);
+  out.write(topic, HEADER_BYTES, 'latin1');
+}
+
 /** The fields the dispatcher needs, read without copying the body. */
 export interface RecordHeader {
   topic: string;

@@ -51,20 +51,29 @@ export class DefinitionLogStore implements DefinitionStore {
     return defs;
   }
 
-  /** Rewrites the log as one record per current definition (exchanges, queues, then bindings). */
+  /**
+   * Rewrites the log as one record per current definition (exchanges, queues, then bindings).
+   * Compaction is an optimisation: if the new log cannot be written (a full disk), it is removed
+   * and the engine opens on the old one, which the next open tries to compact again.
+   */
   private compact(defs: Definitions): void {
     const next = `${this.dir}.compact`;
-    rmSync(next, { recursive: true, force: true });
-    const fresh = openLog(next, this.flush);
     try {
-      for (const def of defs.exchanges) fresh.append(packr.pack({ op: 'exchange', def } satisfies DefinitionEvent));
-      for (const def of defs.queues) fresh.append(packr.pack({ op: 'queue', def } satisfies DefinitionEvent));
-      for (const def of defs.bindings) fresh.append(packr.pack({ op: 'bind', def } satisfies DefinitionEvent));
-      fresh.flushSync();
-    } finally {
-      fresh.close();
+      rmSync(next, { recursive: true, force: true });
+      const fresh = openLog(next, this.flush);
+      try {
+        for (const def of defs.exchanges) fresh.append(packr.pack({ op: 'exchange', def } satisfies DefinitionEvent));
+        for (const def of defs.queues) fresh.append(packr.pack({ op: 'queue', def } satisfies DefinitionEvent));
+        for (const def of defs.bindings) fresh.append(packr.pack({ op: 'bind', def } satisfies DefinitionEvent));
+        fresh.flushSync();
+      } finally {
+        fresh.close();
+      }
+      syncDir(next);
+    } catch {
+      rmSync(next, { recursive: true, force: true });
+      return;
     }
-    syncDir(next);
     this.log.close();
     renameSync(this.dir, `${this.dir}.old`);
     renameSync(next, this.dir);

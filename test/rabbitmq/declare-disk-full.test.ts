@@ -10,26 +10,10 @@ import { isMqlabError, MqlabError } from '../../core/errors';
 import { RabbitEngine } from '../../core/rabbitmq';
 import type { Channel } from '../../core/rabbitmq/channel';
 import { mountTmpfs } from '../../scripts/reliability/disk-full';
+import { fillDisk } from './disk-fill';
 import { must, settle, storageUnavailable, tempDir } from './helpers';
 
 const skip = storageUnavailable();
-
-/** Writes zeros into `file` until the file system is full. */
-function fillDisk(file: string): void {
-  const fd = fs.openSync(file, 'w');
-  try {
-    for (const size of [1 << 16, 1 << 12, 1 << 9]) {
-      const chunk = Buffer.alloc(size);
-      try {
-        for (;;) fs.writeSync(fd, chunk);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'ENOSPC') throw e;
-      }
-    }
-  } finally {
-    fs.closeSync(fd);
-  }
-}
 
 async function errorOf(p: Promise<unknown>): Promise<unknown> {
   return p.then(() => null, (e: unknown) => e);
@@ -62,7 +46,7 @@ async function routeOf(ch: Channel, exchange: string, key: string): Promise<stri
   return returned ? 'returned' : 'routed';
 }
 
-const tmpfs = skip || mountTmpfs(4 * 1024 * 1024);
+const tmpfs = skip || mountTmpfs(8 * 1024 * 1024);
 t.test('on a full disk: a durable declaration fails with ERR_NO_SPACE, leaves nothing behind, and the engine carries on', { skip: typeof tmpfs === 'string' ? tmpfs : false }, async (t) => {
   if (typeof tmpfs === 'string') return;
   t.teardown(() => tmpfs.unmount());

@@ -1,7 +1,9 @@
 import t, { type Test } from 'tap';
-import { existsSync, renameSync } from 'node:fs';
+import { existsSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { RabbitEngine } from '../../core/rabbitmq';
+import { mountTmpfs } from '../../scripts/reliability/disk-full';
+import { fillDisk } from './disk-fill';
 import { storageUnavailable, tempDir } from './helpers';
 
 
@@ -19,8 +21,8 @@ function recordCount(dir: string): number {
 }
 
 /** Churn that leaves one exchange, one queue (with 5 persistent messages) and one binding live. */
-async function churn(dir: string, rounds: number, compactDefinitionsAfter: number): Promise<void> {
-  const engine = RabbitEngine.open(dir, { compactDefinitionsAfter });
+async function churn(dir: string, rounds: number, compactDefinitionsAfter: number, segmentBytes?: number): Promise<void> {
+  const engine = RabbitEngine.open(dir, { compactDefinitionsAfter, ...(segmentBytes !== undefined ? { segmentBytes } : {}) });
   const ch = await engine.createConfirmChannel();
   await ch.assertExchange('orders', 'topic');
   await ch.assertQueue('keep', { deadLetterExchange: 'dlx', arguments: { 'x-max-length': 1000 } });
@@ -123,4 +125,26 @@ t.test('compactDefinitionsAfter is validated', async (t) => {
   for (const bad of [-1, 1.5, NaN, '10', null]) {
     t.throws(() => RabbitEngine.open(null, { compactDefinitionsAfter: bad as never }), { code: 'ERR_INVALID_ARG' }, `refuses ${String(bad)}`);
   }
+});
+
+const tmpfs = skip || mountTmpfs(8 * 1024 * 1024);
+t.test('on a full disk a compaction that cannot be written is skipped: the engine opens on the old log', { skip: typeof tmpfs === 'string' ? tmpfs : false }, async (t) => {
+  if (typeof tmpfs === 'string') return;
+  t.teardown(() => tmpfs.unmount());
+  const dir = join(tmpfs.dir, 'rabbit');
+  const segmentBytes = 256 * 1024;
+  await churn(dir, 60, 100_000, segmentBytes);
+  const before = recordCount(join(dir, 'definitions'));
+  const filler = join(tmpfs.dir, 'filler');
+  fillDisk(filler);
+  const engine = RabbitEngine.open(dir, { compactDefinitionsAfter: 50, segmentBytes });
+  await checkLive(t, engine);
+  await engine.close();
+  t.equal(recordCount(join(dir, 'definitions')), before, 'the old log is kept as it was');
+  t.notOk(existsSync(join(dir, 'definitions.compact')) || existsSync(join(dir, 'definitions.old')), 'the unfinished compaction left nothing behind');
+  rmSync(filler);
+  const again = RabbitEngine.open(dir, { compactDefinitionsAfter: 50, segmentBytes });
+  t.same([...again.queues.keys()], ['keep']);
+  await again.close();
+  t.equal(recordCount(join(dir, 'definitions')), 3, 'with room again, the next open compacts');
 });

@@ -1,7 +1,27 @@
 /**
- * Publishing until a full disk nacks, for the full-disk tests: the same loop in process and on a
- * worker thread (fixtures/disk-full-publisher-worker.ts), and the check of what a restart kept.
+ * For the full-disk tests: filling a (small tmpfs) file system, publishing until a full disk
+ * nacks (the same loop in process and on a worker thread, fixtures/disk-full-publisher-worker.ts),
+ * and the check of what a restart kept.
  */
+import * as fs from 'node:fs';
+
+/** Writes zeros into `file` until the file system is full. */
+export function fillDisk(file: string): void {
+  const fd = fs.openSync(file, 'w');
+  try {
+    for (const size of [1 << 16, 1 << 12, 1 << 9]) {
+      const chunk = Buffer.alloc(size);
+      try {
+        for (;;) fs.writeSync(fd, chunk);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOSPC') throw e;
+      }
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 
 /** A confirm channel, local or remote (worker thread): what the loop needs of it. */
 export interface ConfirmPublisher {

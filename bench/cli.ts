@@ -11,11 +11,13 @@
  *   compare BASELINE.json CURRENT.json   gate two result files without running anything
  * Options: --filter REGEX, --workload FILE (repeatable), --driver MODULE, --duration SECONDS,
  *   --runs N, --json FILE, --out DIR, --gate BASELINE.json, --threshold F, --alpha F,
- *   --allow-other-machine, --plain.
+ *   --allow-other-machine, --plain, --repeat N (whole command N times: repeatability per id).
  * Exit codes: 0 done (gate passed), 1 regression, 2 bad usage / incomparable baseline /
  *   a benchmark failed, 130 interrupted (results written, marked partial).
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { MqlabError } from '../core/errors';
 import type { BenchFunctionOptions, BenchProgress, DriverSpec, Workload } from './drivers/driver';
@@ -23,12 +25,15 @@ import { REPO_ROOT } from './drivers/load-driver';
 import { loadWorkload } from './drivers/workload-loader';
 import { benchWorkload, engineDriver, workloadId } from './drivers/workload-bench';
 import { calibrate, CALIBRATION_METHOD } from './gate/calibration';
+import { throttleFromEnv, THROTTLE_ENV } from './gate/throttle';
+import { throttledSpec } from './gate/throttled-driver';
 import { compareResults, formatGateReport, incompatibility, validateResultsFile } from './gate/gate';
 import { machineInfo, versionInfo } from './report/machine';
 import { createProgress, isInteractive, type Progress } from './report/progress';
 import { RESULTS_SCHEMA_VERSION, summarizeRuns, type BenchResult, type ResultsFile, type SeriesPoint } from './report/result';
 import { formatTable } from './report/table';
-import { writeResults } from './report/write';
+import { timestampName, writeResults, DEFAULT_RESULTS_DIR } from './report/write';
+import { repeatability, repeatabilityMarkdown } from './report/repeatability';
 
 type Model = 'kafka' | 'rabbitmq' | 'rocketmq';
 const MODELS: readonly Model[] = ['kafka', 'rabbitmq', 'rocketmq'];
@@ -58,11 +63,14 @@ export interface CliArgs {
   allowOtherMachine: boolean;
   plain: boolean;
   compare?: [string, string];
+  /** Run the whole command this many times (fresh processes) and report repeatability per id. */
+  repeat?: number;
 }
 
 const USAGE = `usage: npm run bench -- [quick] [core|kafka|rabbitmq|rocketmq|harness|workloads|peers]...
          [--filter REGEX] [--workload FILE]... [--driver MODULE] [--duration SECONDS] [--runs N]
          [--json FILE] [--out DIR] [--gate BASELINE.json [--threshold 0.1] [--alpha 0.05] [--allow-other-machine]] [--plain]
+         [--repeat N]   (the whole command N times in fresh processes: repeatability per id)
        npm run bench -- compare BASELINE.json CURRENT.json [--threshold 0.1] [--alpha 0.05]`;
 
 function usageError(msg: string): MqlabError {
@@ -112,6 +120,7 @@ export function parseArgs(argv: string[]): CliArgs {
       case '--alpha': a.alpha = num(take(), '--alpha', 0); break;
       case '--allow-other-machine': a.allowOtherMachine = true; break;
       case '--plain': a.plain = true; break;
+      case '--repeat': a.repeat = num(take(), '--repeat', 2, true); break;
       case '--help': case '-h': throw new MqlabError('ERR_HELP', USAGE);
       case 'compare': {
         const b = argv[i + 1];
@@ -299,15 +308,18 @@ async function runPhase(phase: Phase, args: CliArgs, state: RunState, progress: 
   const bar = progress.phase(`${phase.name}:wl`, workloads.length * runs);
   const t1 = Date.now();
   const missing = new Set<string>();
+  const throttle = throttleFromEnv();
   let step = 0;
   for (const w of workloads) {
     if (signal.aborted) break;
-    const driver: DriverSpec = args.driver ? { module: args.driver } : engineDriver(w);
+    let driver: DriverSpec = args.driver ? { module: args.driver } : engineDriver(w);
     if (!existsSync(resolve(REPO_ROOT, driver.module))) {
       missing.add(driver.module);
       step += runs;
       continue;
     }
+    // The gate's deliberate slowdown (tests and demonstrations only), same id.
+    if (throttle && (!throttle.filter || throttle.filter.test(workloadId(w)))) driver = throttledSpec(driver, throttle.fraction);
     try {
       const outcome = await benchWorkload(w, {
         runs,
@@ -367,6 +379,55 @@ function runCompare(args: CliArgs, log: (s: string) => void): number {
   return report.ok ? 0 : 1;
 }
 
+/** argv without the flags the repeat runner sets itself. */
+function childArgv(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const flag = a.includes('=') ? a.slice(0, a.indexOf('=')) : a;
+    if (flag === '--repeat' || flag === '--json' || flag === '--out') {
+      if (!a.includes('=')) i++;
+      continue;
+    }
+    out.push(a);
+  }
+  return out;
+}
+
+/**
+ * `--repeat N`: the same command N times, each in a fresh process (as separate invocations are:
+ * JIT, heap and the page cache state they leave behind included), then the per-id
+ * repeatability table (bench/report/repeatability.ts) on stdout and beside the results.
+ */
+function runRepeated(argv: string[], args: CliArgs, log: (s: string) => void): number {
+  const dir = resolve(args.out ?? DEFAULT_RESULTS_DIR);
+  const stem = join(dir, `${timestampName(new Date())}-repeat`);
+  mkdirSync(stem, { recursive: true });
+  const files: ResultsFile[] = [];
+  let code = 0;
+  for (let i = 0; i < args.repeat!; i++) {
+    const json = join(stem, `rep-${i + 1}.json`);
+    log(`--- repetition ${i + 1}/${args.repeat} (load average ${loadavg().map((x) => x.toFixed(2)).join(' ')})`);
+    const child = spawnSync(process.execPath, [...process.execArgv, __filename, ...childArgv(argv), '--json', json, '--out', stem], { stdio: 'inherit' });
+    code = child.status ?? 130;
+    if (existsSync(json)) files.push(readResultsFile(json));
+    if (code !== 0) break;
+  }
+  if (files.length < 2) {
+    log(`repeat: only ${files.length} repetition(s) finished; nothing to compare`);
+    return code || 2;
+  }
+  const report = repeatability(files);
+  const md = repeatabilityMarkdown(report);
+  writeFileSync(`${stem}.md`, md);
+  writeFileSync(`${stem}.json`, `${JSON.stringify(report, null, 1)}\n`);
+  if (args.json) writeFileSync(resolve(args.json), `${JSON.stringify(report, null, 1)}\n`);
+  log('');
+  log(md);
+  log(`repeatability: ${stem}.md\n              ${stem}.json (each repetition's results in ${stem}/)`);
+  return code;
+}
+
 function gateOptions(args: CliArgs) {
   return {
     ...(args.threshold !== undefined ? { threshold: args.threshold } : {}),
@@ -384,6 +445,10 @@ export async function main(argv: string[]): Promise<number> {
   try {
     args = parseArgs(argv);
     if (args.compare) return runCompare(args, log);
+    if (args.repeat) {
+      if (args.gate) throw usageError('--repeat and --gate do not mix: gate one run, or record repetitions and compare them');
+      return runRepeated(argv, args, log);
+    }
     phases = planPhases(args);
   } catch (e) {
     if (e instanceof MqlabError && e.code === 'ERR_HELP') {
@@ -418,9 +483,18 @@ export async function main(argv: string[]): Promise<number> {
   };
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigint);
+  let throttle;
+  try {
+    throttle = throttleFromEnv();
+  } catch (e) {
+    err(`mqlab bench: ${(e as Error).message}`);
+    return 2;
+  }
+  if (throttle) err(`mqlab bench: ${THROTTLE_ENV}=${throttle.fraction}: deliberate slowdown of ${throttle.filter ? `ids matching ${throttle.filter.source}` : 'every workload and core id'} to ${(1 - throttle.fraction).toFixed(2)}x (for testing the gate)`);
   const progress = createProgress(!args.plain && isInteractive());
   const state: RunState = { results: [], series: {}, notAvailable: [], calibration: { index: [], cpu: [], memcpy: [] } };
   const started = Date.now();
+  const loadStart = loadavg().map((x) => Math.round(x * 100) / 100);
   try {
     takeCalibration(state);
     for (const phase of phases) {
@@ -436,6 +510,9 @@ export async function main(argv: string[]): Promise<number> {
   const partial = controller.signal.aborted;
   const file: ResultsFile = { ...baseFile(partial, argv), results: [...state.results, ...calibrationResults(state)] };
   file.run!.durationSec = Math.round((Date.now() - started) / 100) / 10;
+  file.run!.loadAverageStart = loadStart;
+  if (throttle) file.run!.throttle = throttle.fraction;
+  file.run!.loadAverageEnd = loadavg().map((x) => Math.round(x * 100) / 100);
   if (Object.keys(state.series).length > 0) file.series = state.series;
   if (state.notAvailable.length > 0) file.notAvailable = state.notAvailable;
   log('');

@@ -16,6 +16,13 @@
  */
 import { RESULTS_SCHEMA_VERSION, type BenchResult, type ResultsFile } from '../report/result';
 import { mannWhitneyLess } from './mann-whitney';
+import { quantile, upperQuantileLess } from './upper-quantile-test';
+
+/** The quantile the default test compares: the upper quartile of the normalised runs. */
+export const UPPER_Q = 0.75;
+
+export type GateTest = 'upper-quantile' | 'mann-whitney';
+export const DEFAULT_GATE_TEST: GateTest = 'upper-quantile';
 
 /** Runs per side below which the exact test cannot reach alpha 0.05 (3 vs 3: p ≥ 0.05). */
 export const MIN_RUNS_FOR_TEST = 4;
@@ -29,6 +36,8 @@ export interface GateOptions {
   allowOtherMachine?: boolean;
   /** Only ids matching this. */
   filter?: RegExp;
+  /** The test on per-run samples (default upper-quantile, see upper-quantile-test.ts). */
+  test?: GateTest;
 }
 
 export type Verdict = 'regression' | 'ok' | 'improved' | 'missing' | 'new';
@@ -40,7 +49,7 @@ export interface GateFinding {
   ratio: number;
   /** One-sided Mann-Whitney p-value (current < baseline), when both sides have samples. */
   p?: number;
-  method: 'mann-whitney' | 'range' | 'none';
+  method: GateTest | 'range' | 'none';
   baselineRuns: number;
   currentRuns: number;
 }
@@ -103,6 +112,7 @@ export function normalisedSamples(r: BenchResult, fallbackIndex: number | undefi
 export function compareResults(baseline: ResultsFile, current: ResultsFile, options: GateOptions = {}): GateReport {
   const threshold = options.threshold ?? 0.1;
   const alpha = options.alpha ?? 0.05;
+  const test = options.test ?? DEFAULT_GATE_TEST;
   const cb = fileCalibration(baseline);
   const cc = fileCalibration(current);
   const cur = new Map(current.results.map((r) => [r.id, r]));
@@ -119,11 +129,17 @@ export function compareResults(baseline: ResultsFile, current: ResultsFile, opti
     const cs = normalisedSamples(c, cc);
     const norm = (x: number, idx: number | undefined) => (idx && idx > 0 ? x / idx : x);
     if (bs && cs && bs.length >= MIN_RUNS_FOR_TEST && cs.length >= MIN_RUNS_FOR_TEST) {
-      const ratio = median(cs) / median(bs);
-      const { pLess } = mannWhitneyLess(cs, bs);
-      const pMore = mannWhitneyLess(bs, cs).pLess;
-      const verdict: Verdict = pLess < alpha && ratio < 1 - threshold ? 'regression' : pMore < alpha && ratio > 1 + threshold ? 'improved' : 'ok';
-      findings.push({ id: b.id, verdict, ratio, p: pLess, method: 'mann-whitney', baselineRuns: bs.length, currentRuns: cs.length });
+      // The ratio first; a test only where the ratio alone could make a verdict (it is the costly
+      // part, and the gate report shows p for every id that got slower).
+      const upper = test === 'upper-quantile';
+      const ratio = upper ? quantile(cs, UPPER_Q) / quantile(bs, UPPER_Q) : median(cs) / median(bs);
+      const less = (x: number[], y: number[]) => (upper ? upperQuantileLess(x, y, UPPER_Q).pLess : mannWhitneyLess(x, y).pLess);
+      const pLess = ratio < 1 ? less(cs, bs) : undefined;
+      const pMore = ratio > 1 + threshold ? less(bs, cs) : 1;
+      const verdict: Verdict = pLess !== undefined && pLess < alpha && ratio < 1 - threshold ? 'regression' : pMore < alpha ? 'improved' : 'ok';
+      const f: GateFinding = { id: b.id, verdict, ratio, method: test, baselineRuns: bs.length, currentRuns: cs.length };
+      if (pLess !== undefined) f.p = pLess;
+      findings.push(f);
     } else if (bs && cs) {
       // Too few runs for the test to ever reach alpha: all current runs below all baseline runs.
       const ratio = median(cs) / median(bs);

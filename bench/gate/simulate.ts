@@ -66,16 +66,34 @@ export function simulateGate(data: Pick<CollectedSamples, 'unchanged' | 'slowed'
   return { runs, trials, falseAlarm: fa / trials, realSlowdown: real / trials, exact20: exact / trials };
 }
 
-if (require.main === module) {
-  const file = process.argv[2] && !process.argv[2].startsWith('--') ? process.argv[2] : join(REPO_ROOT, 'test', 'fixtures', 'bench', 'noop-samples.json');
-  const data = JSON.parse(readFileSync(file, 'utf8')) as CollectedSamples;
-  const trialsArg = process.argv.indexOf('--trials');
-  const trials = trialsArg > 0 ? Number(process.argv[trialsArg + 1]) : 2000;
-  process.stdout.write(`samples: ${file} (${data.unchanged.samples.length} unchanged + ${data.slowed.samples.length} slowed runs of ${data.workload}, load average ${data.loadAverageBefore.map((x) => x.toFixed(1)).join(' ')})\n`);
-  process.stdout.write('| runs per side | false alarms (unchanged) | caught: real deliberate slowdown | caught: exact 20% |\n|---:|---:|---:|---:|\n');
-  for (const runs of [3, 5, 7, 10]) {
-    const r = simulateGate(data, runs, trials);
-    const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
-    process.stdout.write(`| ${runs} | ${pct(r.falseAlarm)} | ${pct(r.realSlowdown)} | ${pct(r.exact20)} |\n`);
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+
+/** The rates per runs-per-side as a Markdown table. */
+export function simulationTable(data: Pick<CollectedSamples, 'unchanged' | 'slowed'>, runsList: number[], trials: number, options: GateOptions = {}): string {
+  const lines = ['| runs per side | false alarms (unchanged) | caught: throttled runs (real) | caught: exact 20% (unchanged × 0.8) |', '|---:|---:|---:|---:|'];
+  for (const runs of runsList) {
+    if (2 * runs > data.unchanged.samples.length || runs > data.slowed.samples.length) continue;
+    const r = simulateGate(data, runs, trials, options);
+    lines.push(`| ${runs} | ${pct(r.falseAlarm)} | ${pct(r.realSlowdown)} | ${pct(r.exact20)} |`);
   }
+  return lines.join('\n');
+}
+
+if (require.main === module) {
+  const argv = process.argv.slice(2);
+  const file = argv[0] && !argv[0].startsWith('--') ? argv[0] : join(REPO_ROOT, 'test', 'fixtures', 'bench', 'noop-samples.json');
+  const data = JSON.parse(readFileSync(file, 'utf8')) as CollectedSamples;
+  const opt = (name: string): string | undefined => {
+    const i = argv.indexOf(name);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const trials = Number(opt('--trials') ?? 2000);
+  const runsList = (opt('--runs') ?? '3,5,7,10,15').split(',').map(Number);
+  const options: GateOptions = {};
+  if (opt('--alpha')) options.alpha = Number(opt('--alpha'));
+  if (opt('--threshold')) options.threshold = Number(opt('--threshold'));
+  if (opt('--test')) options.test = opt('--test') as GateOptions['test'];
+  process.stdout.write(`samples: ${file} (${data.unchanged.samples.length} unchanged + ${data.slowed.samples.length} slowed runs of ${data.workload}, slowdown ${data.slowdown} by ${data.slowdownMethod ?? 'cpu-burn'}, load average ${data.loadAverageBefore.map((x) => x.toFixed(1)).join(' ')} -> ${data.loadAverageAfter.map((x) => x.toFixed(1)).join(' ')})\n`);
+  process.stdout.write(`gate: ${options.test ?? 'upper-quantile'} test, alpha ${options.alpha ?? 0.05}, threshold ${options.threshold ?? 0.1}, ${trials} trials\n`);
+  process.stdout.write(`${simulationTable(data, runsList, trials, options)}\n`);
 }

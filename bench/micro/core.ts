@@ -15,8 +15,9 @@
  *   core.fs-fdatasync.100B     baseline: fs.writeSync + fs.fdatasyncSync per record
  *   core.recover.1GiB          CommitLog.open of a 1 GiB log right after kill -9 of a child that
  *                              was appending to it; opsPerSec = 1 / seconds
- * Each id is measured `runs` times (tinybench iterations, one warm-up); results carry the median
- * and the slowest/fastest run. Data lives under os.tmpdir() and is removed afterwards.
+ * Each id is measured `runs` times (tinybench iterations, one warm-up); results carry the median,
+ * the slowest/fastest run, and per run its rate (`samples`) and the calibration index measured
+ * right before it (`calibration`, untimed), which the regression gate tests. Data lives under os.tmpdir() and is removed afterwards.
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -28,6 +29,8 @@ import { CommitLog } from '../../core/log';
 import { nativeAddon } from '../../core/log/native';
 import { workerEntry } from '../../core/threads/worker-entry';
 import type { BenchFunctionOptions } from '../drivers/driver';
+import { calibrate } from '../gate/calibration';
+import { throttleFromEnv, spinNs } from '../gate/throttle';
 import { summarizeRuns, type BenchResult } from '../report/result';
 
 const MiB = 1024 * 1024;
@@ -43,28 +46,72 @@ interface Plan {
  * returns the per-run rates. `fn` may return a duration in ms to replace the measured one (for
  * native loops and for measurements that exclude their own setup).
  */
-interface Measured {
+export interface Measured {
   /** Operations per wall-clock second, one per run. */
   rates: number[];
+  /** Per run: the speed index taken just before it (untimed) × the CPU share it got (≤ 1). */
+  calibration: number[];
+  calibrationIndex: number[];
+  cpuShare: number[];
   /** Operations per CPU-second of the whole process (all threads), one per run: on a machine shared
    *  with other work this moves much less than the wall-clock rate. */
   cpuRates: number[];
 }
 
+/** The last id's per-run parts (index, CPU share), for the gate's sample collector. */
+export let lastMeasured: Measured | undefined;
+
+/** The id runCoreBench is measuring (for the gate's deliberate slowdown, which is per id). */
+let currentId = '';
+
 async function measure(name: string, runs: number, opsPerRun: number, fn: () => unknown): Promise<Measured> {
   const bench = new Bench({ iterations: runs, time: 0, warmup: true, warmupIterations: 1, warmupTime: 0, retainSamples: true, throws: true });
   const cpuRates: number[] = [];
+  const calibration: number[] = [];
+  // The deliberate slowdown (MQLAB_BENCH_THROTTLE, the gate's tests only): after a run that took
+  // d, spin d × f / (1 − f) and count it, so the rate is exactly (1 − f) × what it was.
+  const throttle = throttleFromEnv();
+  const slow = throttle && (!throttle.filter || throttle.filter.test(currentId)) ? throttle.fraction : 0;
+  // Run order matters (each run pairs with the calibration taken before it): keep our own list
+  // of durations, in order, rather than tinybench's sorted samples.
+  const durations: number[] = [];
+  const shares: number[] = [];
   bench.add(name, async () => {
     const c0 = process.cpuUsage();
+    const t0 = performance.now();
     const ms = await fn();
+    let d = typeof ms === 'number' ? ms : performance.now() - t0;
+    if (slow > 0) {
+      spinNs(((d * slow) / (1 - slow)) * 1e6);
+      d /= 1 - slow;
+    }
+    const wallMs = performance.now() - t0;
     const c = process.cpuUsage(c0);
-    cpuRates.push(opsPerRun / ((c.user + c.system) / 1e6));
-    return typeof ms === 'number' ? { overriddenDuration: ms } : undefined;
+    const cpuMs = (c.user + c.system) / 1000;
+    cpuRates.push(opsPerRun / (cpuMs / 1000));
+    shares.push(wallMs > 0 ? cpuMs / wallMs : Number.NaN);
+    durations.push(d);
+    return { overriddenDuration: d };
+  }, {
+    // Not timed: what the machine could do right before each run, so the gate can divide by it.
+    beforeEach: () => {
+      calibration.push(calibrate().index);
+    },
   });
   await bench.run();
   const result = bench.tasks[0]!.result;
   if (result.state !== 'completed' || !result.latency.samples) throw new Error(`benchmark ${name} did not complete (${result.state})`);
-  return { rates: [...result.latency.samples].map((ms) => opsPerRun / (ms / 1000)), cpuRates: cpuRates.slice(-runs) };
+  // A run's calibration: the speed index × the CPU share the process got in it (capped at one
+  // core), as for workload runs: a run the neighbours took the CPU from is judged by that.
+  const index = calibration.slice(-runs);
+  const share = shares.slice(-runs);
+  return (lastMeasured = {
+    rates: durations.slice(-runs).map((ms) => opsPerRun / (ms / 1000)),
+    calibration: index.map((x, i) => (share[i]! > 0 ? x * Math.min(1, share[i]!) : x)),
+    calibrationIndex: index,
+    cpuShare: share,
+    cpuRates: cpuRates.slice(-runs),
+  });
 }
 
 function median(xs: number[]): number {
@@ -74,9 +121,12 @@ function median(xs: number[]): number {
 
 /** summarizeRuns plus the CPU-time rate and the load the machine was under. */
 function summarize(id: string, m: Measured, bytesPerOp: number, extra: Record<string, number | string | boolean> = {}): BenchResult {
-  return summarizeRuns(id, m.rates, bytesPerOp, {
+  const more: Partial<BenchResult> = {
     extra: { ...extra, cpuOpsPerSec: Math.round(median(m.cpuRates)), loadAvg1m: Math.round(os.loadavg()[0]! * 100) / 100 },
-  });
+    samples: m.rates,
+  };
+  if (m.calibration.length === m.rates.length) more.calibration = m.calibration;
+  return summarizeRuns(id, m.rates, bytesPerOp, more);
 }
 
 function tempDir(name: string): string {
@@ -280,6 +330,7 @@ export async function runCoreBench(opts: BenchFunctionOptions = {}): Promise<Ben
   for (const [i, id] of ids.entries()) {
     if (opts.signal?.aborted) break;
     opts.onProgress?.({ id, done: i, total: ids.length, message: `core: ${id}` });
+    currentId = id;
     results.push(await CASES[id]!(plan));
   }
   opts.onProgress?.({ done: ids.length, total: ids.length, message: 'core: done' });

@@ -54,7 +54,7 @@ export interface ResultsFile {
   /** Phases that could not run, and why ("kafka: bench/drivers/kafka-bench.ts not found"). */
   notAvailable?: Array<{ phase: string; reason: string }>;
   /** How the run was invoked (CLI arguments), the calibration method, and anything else global. */
-  run?: { args: string[]; durationSec: number; calibration: string };
+  run?: { args: string[]; durationSec: number; calibration: string; loadAverageStart?: number[]; loadAverageEnd?: number[]; throttle?: number };
 }
 
 /** Median / min / max of per-run rates, the one place runs become a BenchResult. */

@@ -69,6 +69,8 @@ export function newLatencyHistogram() {
 const MAX_BATCH_BYTES = 128 * 1024;
 const MAX_BATCH_MESSAGES = 1000;
 const IN_FLIGHT_BATCHES = 8;
+/** Shortest pacing sleep of a fixed-rate producer (ms). */
+const PACE_MIN_MS = 0.02;
 
 function phaseOf(ctl: Int32Array): number {
   return Atomics.load(ctl, CTL_PHASE);
@@ -115,6 +117,8 @@ async function runProducer(task: WorkerTask, producer: BenchProducer, ctl: Int32
   const start = f[F_START]!;
   const interval = task.rate > 0 ? 1e9 / task.rate : 0;
   const quota = task.quota ?? Number.POSITIVE_INFINITY;
+  const pacer = new Int32Array(new SharedArrayBuffer(4));
+  let idleWaits = 0;
 
   const sendBatch = async (idx: number, count: number): Promise<void> => {
     const data = pool[idx]!;
@@ -154,7 +158,16 @@ async function runProducer(task: WorkerTask, producer: BenchProducer, ctl: Int32
       const due = Math.floor((now - start) / interval) + 1 - sent;
       if (due <= 0) {
         const gapMs = (start + sent * interval - now) / 1e6;
-        await (gapMs > 2 ? sleepMs(Math.floor(gapMs - 1)) : yieldTurn());
+        if (gapMs > 2) await sleepMs(Math.floor(gapMs - 1));
+        else {
+          // Sleep on a futex until the next message is due: the kernel's timer slack (about
+          // 50 µs) makes each wake-up carry a few messages, the thread is idle meanwhile, and
+          // the event loop still gets a turn every few sends below. Yielding to the event loop
+          // instead (setImmediate) spins a whole core, which on a small machine starves the
+          // consumer and the engine and costs milliseconds of latency.
+          Atomics.wait(pacer, 0, 0, Math.max(PACE_MIN_MS, gapMs));
+          if (++idleWaits % 64 === 0) await yieldTurn();
+        }
         continue;
       }
       count = Math.min(due, batchMax, quota - sent);

@@ -96,6 +96,45 @@ export class BatchEncoder {
     writeBatchHeader(buf, to - from, 0, baseTs, maxTs, perRecordTs);
     return { bytes: buf.subarray(0, pos), maxTimestamp: maxTs };
   }
+
+  /**
+   * Encodes values [from, to) of `data` (back to back, `size` bytes each) as keyless records
+   * without headers, all stamped `ts`: what `encode` writes for such messages, with nothing
+   * allocated per record. Returns a view of the scratch buffer valid until the next encode.
+   */
+  encodeFixed(data: Buffer, from: number, to: number, size: number, ts: number): Buffer {
+    const total = BATCH_HEADER_BYTES + (to - from) * fixedRecordBytes(size);
+    if (this.scratch.length < total) this.scratch = Buffer.allocUnsafe(Math.max(total, this.scratch.length * 2));
+    const buf = this.scratch;
+    let pos = BATCH_HEADER_BYTES;
+    for (let j = from; j < to; j++) {
+      buf.writeInt32LE(-1, pos);
+      buf.writeInt32LE(size, pos + 4);
+      copyBytes(data, j * size, buf, pos + 8, size);
+      pos += 8 + size;
+      buf.writeUInt16LE(0, pos);
+      pos += 2;
+    }
+    writeBatchHeader(buf, to - from, 0, ts, ts, false);
+    return buf.subarray(0, pos);
+  }
+}
+
+/**
+ * Copies `n` bytes: a loop for small values, because Buffer#copy and TypedArray#set of a part of
+ * a buffer allocate a view per call (the garbage of one per record adds up at high rates).
+ */
+export function copyBytes(src: Uint8Array, from: number, dst: Uint8Array, to: number, n: number): void {
+  if (n > 512) {
+    dst.set(src.subarray(from, from + n), to);
+    return;
+  }
+  for (let i = 0; i < n; i++) dst[to + i] = src[from + i]!;
+}
+
+/** Bytes of a keyless, header-less record of a `size`-byte value (without a per-record timestamp). */
+export function fixedRecordBytes(size: number): number {
+  return 4 + 4 + size + 2;
 }
 
 function writeBytes(buf: Buffer, pos: number, b: Bytes | null | undefined): number {

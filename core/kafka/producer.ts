@@ -1,5 +1,5 @@
 import type { Acks, Message, ProducerRecord, RecordMetadata } from './types';
-import { BatchEncoder, byteLengthOf, headersByteLength } from './batch-encoder';
+import { BatchEncoder, byteLengthOf, fixedRecordBytes, headersByteLength } from './batch-encoder';
 import { BATCH_HEADER_BYTES } from './record-batch';
 import { StickyPartitioner } from './partitioner';
 import { KafkaErrors } from './errors';
@@ -110,7 +110,64 @@ export class Producer {
       if (single === -1) single = p;
       else if (p !== single) mixed = true;
     }
-    // Pass 2: one batch per partition (split at the batch size limit), appended in partition order.
+    return this.writeAll(topic, messages, n, single, mixed, perRecordTs, now, acks);
+  }
+
+  /**
+   * `count` keyless values of `size` bytes back to back in `data` as one send to `topicName`: the
+   * same records, partitions, batches and result as `sendInternal` with those messages, without an
+   * object per message (the batch is encoded straight from `data`). The caller checked that `data`
+   * holds count × size bytes.
+   */
+  sendFixedInternal(topicName: string, data: Buffer, count: number, size: number, acks: Acks = this.acks): { results: RecordMetadata[]; durable: Promise<unknown> | null } {
+    if (this.closed) throw Errors.closed('producer');
+    const topic = this.engine.topicForWrite(topicName);
+    if (count === 0) return { results: [], durable: null };
+    const recordBytes = fixedRecordBytes(size);
+    const maxRecord = topic.maxBatchBytes;
+    if (recordBytes + 8 + BATCH_HEADER_BYTES > maxRecord) throw KafkaErrors.recordTooLarge(recordBytes + 8 + BATCH_HEADER_BYTES, maxRecord);
+    if (this.sizes.length < count) {
+      const cap = Math.max(count, this.sizes.length * 2);
+      this.sizes = new Int32Array(cap);
+      this.partitionOf = new Int32Array(cap);
+      this.order = new Int32Array(cap);
+    }
+    const numPartitions = topic.partitions.length;
+    const now = this.engine.clock();
+    let single = -1;
+    let mixed = false;
+    for (let i = 0; i < count; i++) {
+      const p = this.partitioner.forKeyless(topic.name, numPartitions, recordBytes);
+      this.sizes[i] = recordBytes;
+      this.partitionOf[i] = p;
+      if (single === -1) single = p;
+      else if (p !== single) mixed = true;
+    }
+    if (mixed) {
+      // The sticky partition moved on inside this send: the general path, with the partitions chosen above.
+      const messages: Message[] = new Array(count);
+      for (let i = 0; i < count; i++) messages[i] = { key: null, value: data.subarray(i * size, (i + 1) * size) };
+      return this.writeAll(topic, messages, count, single, true, false, now, acks);
+    }
+    const partition = topic.partitions[single]!;
+    const perBatch = Math.max(1, Math.floor((maxRecord - BATCH_HEADER_BYTES) / recordBytes));
+    let baseOffset = -1;
+    let position = 0;
+    for (let start = 0; start < count; start += perBatch) {
+      const end = Math.min(count, start + perBatch);
+      const batch = this.encoder.encodeFixed(data, start, end, size, now);
+      const r = partition.append(batch, end - start, now);
+      if (baseOffset < 0) baseOffset = r.baseOffset;
+      position = r.position;
+    }
+    this.engine.notifyAppended();
+    const results: RecordMetadata[] = [{ topic: topic.name, partition: single, baseOffset: acks === 0 ? -1 : baseOffset, count, logAppendTime: -1 }];
+    return { results, durable: acks === 'all' || acks === -1 ? partition.durable(position) : null };
+  }
+
+  /** Pass 2 of a send: one batch per partition (split at the batch size limit), appended in partition order. */
+  private writeAll(topic: ProducerTopic, messages: readonly Message[], n: number, single: number, mixed: boolean, perRecordTs: boolean, now: number, acks: Acks): { results: RecordMetadata[]; durable: Promise<unknown> | null } {
+    const numPartitions = topic.partitions.length;
     const results: RecordMetadata[] = [];
     const positions: Array<[number, number]> = [];
     if (!mixed) {

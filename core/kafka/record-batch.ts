@@ -116,6 +116,47 @@ export function decodeBatch(payload: Buffer, topic: string, partition: number, f
   return added;
 }
 
+/** Called for each record by visitBatch: the value is payload[valueStart, valueStart + valueLength) (length -1: null). */
+export type RecordVisitor = (payload: Buffer, valueStart: number, valueLength: number, offset: number, timestamp: number) => void;
+
+/**
+ * As decodeBatch, without building records: calls `visit` for each record from `fromOffset` on
+ * (at most `limit`), for readers that only need values and allocate nothing per record. Returns
+ * how many were visited.
+ */
+export function visitBatch(payload: Buffer, fromOffset: number, limit: number, visit: RecordVisitor): number {
+  const count = payload.readUInt32LE(4);
+  const base = payload.readDoubleLE(8);
+  const baseTs = payload.readDoubleLE(16);
+  const perRecordTs = (payload[1]! & PER_RECORD_TIMESTAMPS) !== 0;
+  let pos = BATCH_HEADER_BYTES;
+  let visited = 0;
+  for (let i = 0; i < count && visited < limit; i++) {
+    let ts = baseTs;
+    if (perRecordTs) {
+      ts = payload.readDoubleLE(pos);
+      pos += 8;
+    }
+    const keyLen = i32(payload, pos);
+    pos += 4 + (keyLen > 0 ? keyLen : 0);
+    const valueLen = i32(payload, pos);
+    pos += 4;
+    const valueStart = pos;
+    if (valueLen > 0) pos += valueLen;
+    const headerCount = u16(payload, pos);
+    pos += 2;
+    for (let j = 0; j < headerCount; j++) {
+      pos += 2 + u16(payload, pos);
+      const hLen = i32(payload, pos);
+      pos += 4 + (hLen > 0 ? hLen : 0);
+    }
+    if (base + i < fromOffset) continue;
+    visit(payload, valueStart, valueLen, base + i, ts);
+    visited++;
+  }
+  return visited;
+}
+
 /**
  * First offset in the batch whose timestamp is >= `timestamp`, or -1. Used by offsetsForTimes after
  * the time index has narrowed the search to a few batches.

@@ -10,7 +10,7 @@ import { Errors, MqlabError } from '../errors';
 import { optionsArg } from './validate';
 import { Producer } from './producer';
 import { AttachedEngine, AttachedPartition } from './attached';
-import { batchNextOffset, decodeBatch } from './record-batch';
+import { batchNextOffset, decodeBatch, visitBatch, type RecordVisitor } from './record-batch';
 
 /**
  * The Kafka engine seen from a worker thread: the same producer / consumer API as in process,
@@ -157,11 +157,21 @@ export class DirectProducer {
       throw Errors.invalidArg('sendFixed(data, count, size)', 'count values of size bytes inside data');
     }
     const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    if (keys === undefined || keys === null || keys.every((k) => k === undefined)) {
+      // Keyless: encoded straight from `data`, no object per message.
+      if (!this.attached.has(topic)) this.attached.attach(await this.host.attachTopic(topic));
+      const { results, durable } = this.producer.sendFixedInternal(topic, buf, count, size);
+      if (durable !== null) await durable;
+      return results;
+    }
     const messages = new Array<{ key: string | null; value: Buffer }>(count);
     for (let i = 0; i < count; i++) messages[i] = { key: keys?.[i] ?? null, value: buf.subarray(i * size, (i + 1) * size) };
     return this.send({ topic, messages });
   }
 }
+
+/** Adds the records of one batch from `fromOffset` on (at most `limit`) to the caller's sink; returns how many. */
+type BatchDecoder = (payload: Buffer, topic: string, partition: number, fromOffset: number, limit: number) => number;
 
 interface DirectReader {
   topic: string;
@@ -248,27 +258,44 @@ export class DirectConsumer {
   }
 
   async poll(timeoutMs = 0, maxRecords = 500): Promise<ConsumerRecord[]> {
+    const out: ConsumerRecord[] = [];
+    await this.fetchWaiting(timeoutMs, maxRecords, 'poll', (payload, topic, partition, from, limit) => decodeBatch(payload, topic, partition, from, out, limit));
+    return out;
+  }
+
+  /**
+   * As poll, but instead of returning records calls `visit` for each (its value as a range of the
+   * batch's bytes, its offset and timestamp), allocating nothing per record: for readers that only
+   * need values, such as benchmarks. The bytes are valid during the call only. Returns how many
+   * records were visited (0 when the timeout passed).
+   */
+  pollEach(timeoutMs: number, maxRecords: number, visit: RecordVisitor): Promise<number> {
+    if (typeof visit !== 'function') return Promise.reject(Errors.invalidArg('pollEach(visit)', 'a function'));
+    return this.fetchWaiting(timeoutMs, maxRecords, 'pollEach', (payload, _topic, _partition, from, limit) => visitBatch(payload, from, limit, visit));
+  }
+
+  private async fetchWaiting(timeoutMs: number, maxRecords: number, what: string, decode: BatchDecoder): Promise<number> {
     if (this.closed) throw new MqlabError('ERR_CLOSED', 'consumer is closed');
-    if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0)) throw Errors.invalidArg('poll(timeoutMs)', 'a non-negative number');
-    if (!Number.isInteger(maxRecords) || maxRecords < 1) throw Errors.invalidArg('poll(maxRecords)', 'a positive integer');
+    if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0)) throw Errors.invalidArg(`${what}(timeoutMs)`, 'a non-negative number');
+    if (!Number.isInteger(maxRecords) || maxRecords < 1) throw Errors.invalidArg(`${what}(maxRecords)`, 'a positive integer');
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const s = this.syncSoon(false);
       if (s !== null && this.generation < 0) await s;
       const seen = this.changes === null ? 0 : Atomics.load(this.changes, 0);
-      const out: ConsumerRecord[] = [];
+      let got = 0;
       let stale = false;
       try {
-        this.fetchInto(out, maxRecords);
+        got = this.fetchInto(decode, maxRecords);
       } catch (e) {
         // A position retention deleted: the engine's side resets it by policy at the next sync.
         if (!(e instanceof MqlabError && e.code === 'ERR_OUT_OF_RANGE')) throw e;
         stale = true;
       }
       if (stale) await this.syncSoon(true);
-      if (out.length > 0) return out;
+      if (got > 0) return got;
       const left = deadline - Date.now();
-      if (left <= 0 || this.closed) return out;
+      if (left <= 0 || this.closed) return 0;
       if (this.blockingWaitMs > 0 && this.changes !== null) {
         // Latency-sensitive readers may first block on the counter (a futex wait): its wake-up is
         // much quicker than the event loop's, at the price of blocking this thread meanwhile.
@@ -281,14 +308,16 @@ export class DirectConsumer {
     }
   }
 
-  private fetchInto(out: ConsumerRecord[], limit: number): void {
+  /** Decodes records from the assigned partitions' logs (partitions in turn); returns how many. */
+  private fetchInto(decode: BatchDecoder, limit: number): number {
     const n = this.readers.length;
-    if (n === 0) return;
+    if (n === 0) return 0;
+    let got = 0;
     const first = this.rotate++ % n;
-    for (let i = 0; i < n && out.length < limit; i++) {
+    for (let i = 0; i < n && got < limit; i++) {
       const r = this.readers[(first + i) % n]!;
       let done = false;
-      while (!done && out.length < limit && r.offset < r.log.nextOffset) {
+      while (!done && got < limit && r.offset < r.log.nextOffset) {
         let records = r.chunk;
         let j = r.chunkIndex;
         if (records === null || j >= records.length || records[j]!.position !== r.position) {
@@ -298,7 +327,9 @@ export class DirectConsumer {
         }
         for (; j < records.length; j++) {
           const rec = records[j]!;
-          r.offset += decodeBatch(rec.payload, r.topic, r.partition, r.offset, out, limit - out.length);
+          const added = decode(rec.payload, r.topic, r.partition, r.offset, limit - got);
+          got += added;
+          r.offset += added;
           if (r.offset >= batchNextOffset(rec.payload)) r.position = rec.next;
           else {
             done = true;
@@ -309,6 +340,7 @@ export class DirectConsumer {
         r.chunkIndex = j;
       }
     }
+    return got;
   }
 
   /** Commits the offsets returned so far (or the given ones) for the group. */

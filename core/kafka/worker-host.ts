@@ -76,6 +76,10 @@ export class KafkaWorkerHost {
       throw Errors.invalidArg('sendFixed(data, count, size)', 'count values of size bytes inside data');
     }
     const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    if (keys === undefined || keys === null || keys.every((k) => k === undefined)) {
+      const { results, durable } = this.producer(acks).sendFixedInternal(topic, buf, count, size);
+      return durable === null ? Promise.resolve(results) : durable.then(() => results);
+    }
     const messages: Message[] = new Array(count);
     for (let i = 0; i < count; i++) messages[i] = { key: keys?.[i] ?? null, value: buf.subarray(i * size, (i + 1) * size) };
     return this.producer(acks).send({ topic, messages });

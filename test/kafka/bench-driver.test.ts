@@ -19,10 +19,11 @@ const workload: Workload = {
   acks: 1,
 };
 
-// The RPC path is exercised by test/kafka/worker.test.ts; here the driver's default (direct) path.
-for (const path of ['direct']) {
-  t.test(`kafka bench driver (${path} path) delivers every message to every subscription`, async (t) => {
-    const r = await runWorkload({ module: 'bench/drivers/kafka-engine.ts', options: { path } }, workload, { durationSec: 10, warmupSec: 0, drainTimeoutMs: 10_000 });
+// The RPC path is exercised by test/kafka/worker.test.ts; here the driver's default (direct) path,
+// with keys (the general send) and without (the fixed-size path the kafka.e2e.100B id takes).
+for (const keys of ['KEY_ROUND_ROBIN', 'NO_KEY'] as const) {
+  t.test(`kafka bench driver (direct path, ${keys}) delivers every message to every subscription`, async (t) => {
+    const r = await runWorkload({ module: 'bench/drivers/kafka-engine.ts', options: { path: 'direct' } }, { ...workload, keyDistributor: keys }, { durationSec: 10, warmupSec: 0, drainTimeoutMs: 10_000 });
     t.equal(r.sent, 1000, 'the quota was sent');
     t.equal(r.received, 2000, 'two subscriptions each got all of it');
     t.equal(r.extra.undelivered, undefined);

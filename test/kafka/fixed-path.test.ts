@@ -1,0 +1,87 @@
+// The allocation-free paths used at high rates: Producer.sendFixedInternal (keyless fixed-size
+// values encoded straight from one buffer, what DirectProducer.sendFixed and the worker host's
+// sendFixed use) must write exactly what send writes for the same messages; DirectConsumer.pollEach
+// must visit exactly the records poll returns.
+import t from 'tap';
+import { MessageChannel } from 'node:worker_threads';
+import { connectKafka, serveKafka, type KafkaEngine } from '../../core/kafka';
+import { openEngine } from './helpers';
+
+function valuesBuffer(count: number, size: number, seed: number): Buffer {
+  const b = Buffer.alloc(count * size);
+  for (let i = 0; i < b.length; i++) b[i] = (i * 7 + seed) & 0xff;
+  return b;
+}
+
+async function dump(engine: KafkaEngine, topic: string) {
+  const c = engine.consumer({ groupId: `dump-${topic}`, autoOffsetReset: 'earliest', autoCommit: false });
+  c.assign(engine.describeTopic(topic).partitions.map((p) => ({ topic, partition: p.partition })));
+  const out: string[] = [];
+  for (;;) {
+    const rs = await c.poll(0, 10_000);
+    if (rs.length === 0) break;
+    for (const r of rs) out.push(`${r.partition}/${r.offset}/${r.timestamp}/${r.key === null ? 'null' : 'key'}/${r.value!.toString('hex')}/${Object.keys(r.headers).length}`);
+  }
+  await c.close();
+  return out.sort();
+}
+
+t.test('sendFixedInternal writes what send writes: partitions (sticky, across its 16 KiB turns), offsets, batches split at max size', async (t) => {
+  const a = openEngine(t, { maxMessageBytes: 4096 });
+  const b = openEngine(t, { maxMessageBytes: 4096 });
+  for (const e of [a.engine, b.engine]) e.createTopic('fixed', { numPartitions: 3 });
+  const pa = a.engine.producer();
+  const pb = b.engine.producer();
+  const sends = [[1, 100], [300, 100], [500, 64], [0, 10], [40, 0]] as const;
+  for (const [k, [count, size]] of sends.entries()) {
+    const data = valuesBuffer(count, size, k);
+    const viaFixed = pa.sendFixedInternal('fixed', data, count, size).results;
+    const messages = Array.from({ length: count }, (_, i) => ({ value: data.subarray(i * size, (i + 1) * size) }));
+    const viaSend = await pb.send({ topic: 'fixed', messages });
+    t.same(viaFixed, viaSend, `send ${k} (${count} × ${size} B): same metadata`);
+  }
+  t.same(await dump(a.engine, 'fixed'), await dump(b.engine, 'fixed'), 'same records in every partition');
+  t.same(a.engine.describeTopic('fixed').partitions, b.engine.describeTopic('fixed').partitions);
+  t.ok(a.engine.describeTopic('fixed').partitions.filter((p) => p.logEndOffset > 0).length > 1, 'the sticky partition moved on');
+  t.throws(() => pa.sendFixedInternal('fixed', Buffer.alloc(5000), 1, 5000), { code: 'RECORD_TOO_LARGE' });
+  t.throws(() => pa.sendFixedInternal('nope', Buffer.alloc(10), 1, 10), { code: 'UNKNOWN_TOPIC_OR_PARTITION' });
+});
+
+t.test('DirectProducer.sendFixed (keyless) and DirectConsumer.pollEach on a served engine', async (t) => {
+  const { engine } = openEngine(t);
+  engine.createTopic('direct', { numPartitions: 2 });
+  const { port1, port2 } = new MessageChannel();
+  const server = serveKafka(engine, port1);
+  const kafka = connectKafka(port2);
+  t.teardown(() => {
+    kafka.close();
+    server.close();
+  });
+  const producer = kafka.directProducer({ acks: 1 });
+  const data = valuesBuffer(50, 16, 3);
+  const meta = await producer.sendFixed('direct', data, 50, 16);
+  t.equal(meta.length, 1);
+  t.equal(meta[0]!.count, 50);
+  await producer.sendFixed('direct', data, 3, 16, ['k1', 'k2', 'k3']);
+
+  const consumer = await kafka.directConsumer({ groupId: 'each', autoOffsetReset: 'earliest', autoCommit: false });
+  await consumer.subscribe('direct');
+  const seen: string[] = [];
+  let total = 0;
+  for (let i = 0; i < 20 && total < 53; i++) {
+    total += await consumer.pollEach(50, 7, (payload, start, length, offset) => {
+      seen.push(`${offset}:${payload.subarray(start, start + length).toString('hex')}`);
+    });
+  }
+  t.equal(total, 53, 'every record visited once');
+  t.equal(seen.length, 53);
+  const want = (await dump(engine, 'direct')).map((line) => {
+    const [, offset, , , hex] = line.split('/');
+    return `${offset}:${hex}`;
+  });
+  t.same([...seen].sort(), want.sort(), 'the values and offsets poll returns');
+  t.equal(await consumer.pollEach(0, 10, () => undefined), 0, 'nothing left');
+  await t.rejects(consumer.pollEach(0, 10, 'x' as never), { code: 'ERR_INVALID_ARG' });
+  await t.rejects(consumer.pollEach(0, 0, () => undefined), { code: 'ERR_INVALID_ARG' });
+  await consumer.close();
+});

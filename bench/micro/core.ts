@@ -58,6 +58,8 @@ export interface Measured {
   cpuRates: number[];
 }
 
+const WARMUP_MS = 200;
+
 /** The last id's per-run parts (index, CPU share), for the gate's sample collector. */
 export let lastMeasured: Measured | undefined;
 
@@ -65,7 +67,9 @@ export let lastMeasured: Measured | undefined;
 let currentId = '';
 
 async function measure(name: string, runs: number, opsPerRun: number, fn: () => unknown): Promise<Measured> {
-  const bench = new Bench({ iterations: runs, time: 0, warmup: true, warmupIterations: 1, warmupTime: 0, retainSamples: true, throws: true });
+  // Warm-up: at least one run and at least WARMUP_MS, so a 20 ms run (quick) is not measured on
+  // code the JIT has not optimised yet (the first runs of a process were 20-30% slower).
+  const bench = new Bench({ iterations: runs, time: 0, warmup: true, warmupIterations: 1, warmupTime: WARMUP_MS, retainSamples: true, throws: true });
   const cpuRates: number[] = [];
   const calibration: number[] = [];
   // The deliberate slowdown (MQLAB_BENCH_THROTTLE, the gate's tests only): after a run that took
@@ -94,8 +98,8 @@ async function measure(name: string, runs: number, opsPerRun: number, fn: () => 
     return { overriddenDuration: d };
   }, {
     // Not timed: what the machine could do right before each run, so the gate can divide by it.
-    beforeEach: () => {
-      calibration.push(calibrate().index);
+    beforeEach: (mode) => {
+      if (mode !== 'warmup') calibration.push(calibrate().index);
     },
   });
   await bench.run();

@@ -36,6 +36,17 @@ bool argTimestamp(napi_env env, napi_value v, const char* what, int64_t* out);
 bool argString(napi_env env, napi_value v, const char* what, std::string* out);
 int64_t nowMs();
 
+// Runs f (which returns the call's napi_value); a StoreError it throws becomes the JS MqlabError.
+template <typename F>
+napi_value guarded(napi_env env, F f) {
+  try {
+    return f();
+  } catch (const StoreError& e) {
+    throwStoreError(env, e);
+    return nullptr;
+  }
+}
+
 napi_value makeNumber(napi_env env, double v);
 napi_value makeUndefined(napi_env env);
 

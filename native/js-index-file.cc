@@ -5,28 +5,18 @@
 
 #include "index-file.h"
 #include "js-common.h"
+#include "js-handle.h"
 
 namespace mqlab {
 
 namespace {
 
-struct IndexHandle {
+struct IndexHandle : JsHandle<IndexHandle> {
   std::unique_ptr<IndexFile> file;
-  napi_env env = nullptr;
-  bool cleanupHook = false;
-  int jsRefs = 0;
 
   void close() {
     file.reset();
-    if (cleanupHook) {
-      napi_remove_env_cleanup_hook(env, EnvCleanup, this);
-      cleanupHook = false;
-    }
-  }
-  static void EnvCleanup(void* arg) {
-    auto* h = static_cast<IndexHandle*>(arg);
-    h->cleanupHook = false;
-    h->close();
+    unbindFromEnv();
   }
 };
 
@@ -42,16 +32,6 @@ IndexHandle* handleOf(napi_env env, napi_callback_info info, napi_value (&argv)[
     return nullptr;
   }
   return h;
-}
-
-template <typename F>
-napi_value guarded(napi_env env, F f) {
-  try {
-    return f();
-  } catch (const StoreError& e) {
-    throwStoreError(env, e);
-    return nullptr;
-  }
 }
 
 napi_value Count(napi_env env, napi_callback_info info) {
@@ -180,13 +160,6 @@ napi_value Close(napi_env env, napi_callback_info info) {
   return makeUndefined(env);
 }
 
-void FinalizeFunction(napi_env, void* data, void*) {
-  auto* h = static_cast<IndexHandle*>(data);
-  if (--h->jsRefs > 0) return;
-  h->close();
-  delete h;
-}
-
 }  // namespace
 
 napi_value OpenIndexFile(napi_env env, napi_callback_info info) {
@@ -212,9 +185,7 @@ napi_value OpenIndexFile(napi_env env, napi_callback_info info) {
     throwStoreError(env, e);
     return nullptr;
   }
-  h->env = env;
-  napi_add_env_cleanup_hook(env, IndexHandle::EnvCleanup, h);
-  h->cleanupHook = true;
+  h->bindToEnv(env);
   napi_value obj;
   napi_create_object(env, &obj);
   struct Fn {
@@ -224,13 +195,7 @@ napi_value OpenIndexFile(napi_env env, napi_callback_info info) {
   const Fn fns[] = {{"count", Count},     {"append", Append},       {"appendMany", AppendMany},
                     {"read", Read},       {"readRange", ReadRange}, {"write", Write},
                     {"truncate", Truncate}, {"flushSync", FlushSync}, {"close", Close}};
-  for (const Fn& f : fns) {
-    napi_value fn;
-    napi_create_function(env, f.name, NAPI_AUTO_LENGTH, f.cb, h, &fn);
-    h->jsRefs++;
-    napi_add_finalizer(env, fn, h, FinalizeFunction, nullptr, nullptr);
-    napi_set_named_property(env, obj, f.name, fn);
-  }
+  for (const Fn& f : fns) h->expose(obj, f.name, f.cb);
   return obj;
 }
 

@@ -7,6 +7,7 @@
 
 #include "frame.h"
 #include "js-common.h"
+#include "js-handle.h"
 #include "log.h"
 
 namespace mqlab {
@@ -21,10 +22,9 @@ struct DurableEvent {
 
 // One JS thread's handle on a shared LogCore. Closing it drops this thread's reference; the log
 // itself closes when the last handle in the process does.
-struct LogHandle : DurableListener {
+struct LogHandle : DurableListener, JsHandle<LogHandle> {
   std::shared_ptr<LogCore> core;
   LogCore* log = nullptr;  // == core.get() while open; checked by every call
-  napi_env env = nullptr;
   napi_threadsafe_function tsfn = nullptr;
   napi_ref scratchRef = nullptr;
   double* scratch = nullptr;  // [timestamp, next, count]
@@ -34,8 +34,6 @@ struct LogHandle : DurableListener {
   std::atomic<uint64_t> wanted{0};
   uint64_t lastSent = 0;  // flusher thread only
   bool refed = false;
-  bool cleanupHook = false;
-  int jsRefs = 0;
 
   void onDurable(uint64_t durable, const std::string* error) override {
     if (!error && wanted.load() <= lastSent) return;
@@ -53,16 +51,13 @@ struct LogHandle : DurableListener {
       napi_release_threadsafe_function(tsfn, napi_tsfn_release);
       tsfn = nullptr;
     }
-    if (cleanupHook) {
-      napi_remove_env_cleanup_hook(env, EnvCleanup, this);
-      cleanupHook = false;
-    }
+    unbindFromEnv();
   }
 
-  static void EnvCleanup(void* arg) {
-    auto* h = static_cast<LogHandle*>(arg);
-    h->cleanupHook = false;
-    h->close();
+  void releaseRefs(napi_env e) {
+    if (scratchRef) napi_delete_reference(e, scratchRef);
+    if (scratchBytesRef) napi_delete_reference(e, scratchBytesRef);
+    scratchRef = scratchBytesRef = nullptr;
   }
 };
 
@@ -103,12 +98,9 @@ napi_value Append(napi_env env, napi_callback_info info) {
                    std::to_string(h->log->config().maxRecordBytes) + ")");
     return nullptr;
   }
-  try {
+  return guarded(env, [&]() -> napi_value {
     return makeNumber(env, static_cast<double>(h->log->append(p, static_cast<uint32_t>(len), ts)));
-  } catch (const StoreError& e) {
-    throwStoreError(env, e);
-    return nullptr;
-  }
+  });
 }
 
 napi_value AppendBatch(napi_env env, napi_callback_info info) {
@@ -146,12 +138,9 @@ napi_value AppendBatch(napi_env env, napi_callback_info info) {
     }
     items[i] = {p, static_cast<uint32_t>(len), frame::checksum(static_cast<uint32_t>(len), ts, p)};
   }
-  try {
+  return guarded(env, [&]() -> napi_value {
     return makeNumber(env, static_cast<double>(h->log->appendBatch(items.data(), count, ts)));
-  } catch (const StoreError& e) {
-    throwStoreError(env, e);
-    return nullptr;
-  }
+  });
 }
 
 // appendPacked(bytes, lengths, count?, timestamp?): `count` records laid end to end in `bytes`,
@@ -214,12 +203,9 @@ napi_value AppendPacked(napi_env env, napi_callback_info info) {
                "lengths sum to " + std::to_string(off) + " bytes but bytes.length is " + std::to_string(bytesLen));
     return nullptr;
   }
-  try {
+  return guarded(env, [&]() -> napi_value {
     return makeNumber(env, static_cast<double>(h->log->appendBatch(items.data(), n, ts)));
-  } catch (const StoreError& e) {
-    throwStoreError(env, e);
-    return nullptr;
-  }
+  });
 }
 
 napi_value Read(napi_env env, napi_callback_info info) {
@@ -228,7 +214,7 @@ napi_value Read(napi_env env, napi_callback_info info) {
   if (!h) return nullptr;
   uint64_t pos;
   if (!argPosition(env, argv[0], "position", &pos)) return nullptr;
-  try {
+  return guarded(env, [&]() -> napi_value {
     uint64_t off, next;
     uint32_t len;
     int64_t ts;
@@ -245,10 +231,7 @@ napi_value Read(napi_env env, napi_callback_info info) {
     void* dst;
     if (napi_create_buffer_copy(env, len, seg->data() + off + frame::kHeaderBytes, &dst, &buf) != napi_ok) return nullptr;
     return buf;
-  } catch (const StoreError& e) {
-    throwStoreError(env, e);
-    return nullptr;
-  }
+  });
 }
 
 napi_value ReadBatch(napi_env env, napi_callback_info info) {
@@ -260,7 +243,7 @@ napi_value ReadBatch(napi_env env, napi_callback_info info) {
   if (!argPosition(env, argv[0], "position", &pos) || !argInteger(env, argv[1], "maxBytes", 1, kMaxSafe, &maxBytes) ||
       !argInteger(env, argv[2], "maxRecords", 1, kMaxSafe, &maxRecords))
     return nullptr;
-  try {
+  return guarded(env, [&]() -> napi_value {
     std::vector<ReadSpan> spans;
     uint64_t next = h->log->collect(pos, static_cast<uint64_t>(maxBytes), static_cast<uint64_t>(maxRecords), spans);
     uint64_t total = 0;
@@ -275,10 +258,7 @@ napi_value ReadBatch(napi_env env, napi_callback_info info) {
     }
     h->scratch[1] = static_cast<double>(next);
     return buf;
-  } catch (const StoreError& e) {
-    throwStoreError(env, e);
-    return nullptr;
-  }
+  });
 }
 
 napi_value RequestDurable(napi_env env, napi_callback_info info) {
@@ -321,13 +301,10 @@ napi_value FlushSync(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   LogHandle* h = openHandle(env, info, nullptr, 0, argv);
   if (!h) return nullptr;
-  try {
+  return guarded(env, [&] {
     h->log->flushSync();
-  } catch (const StoreError& e) {
-    throwStoreError(env, e);
-    return nullptr;
-  }
-  return makeUndefined(env);
+    return makeUndefined(env);
+  });
 }
 
 napi_value ApplyRetention(napi_env env, napi_callback_info info) {
@@ -361,14 +338,11 @@ napi_value Roll(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   LogHandle* h = openHandle(env, info, nullptr, 0, argv);
   if (!h) return nullptr;
-  try {
+  return guarded(env, [&]() -> napi_value {
     napi_value b;
     napi_get_boolean(env, h->log->rollNow(), &b);
     return b;
-  } catch (const StoreError& e) {
-    throwStoreError(env, e);
-    return nullptr;
-  }
+  });
 }
 
 napi_value ActiveSegmentBase(napi_env env, napi_callback_info info) {
@@ -384,15 +358,6 @@ napi_value Close(napi_env env, napi_callback_info info) {
   napi_get_cb_info(env, info, &argc, nullptr, nullptr, &data);
   static_cast<LogHandle*>(data)->close();
   return makeUndefined(env);
-}
-
-void FinalizeFunction(napi_env env, void* data, void*) {
-  auto* h = static_cast<LogHandle*>(data);
-  if (--h->jsRefs > 0) return;
-  h->close();
-  if (h->scratchRef) napi_delete_reference(env, h->scratchRef);
-  if (h->scratchBytesRef) napi_delete_reference(env, h->scratchBytesRef);
-  delete h;
 }
 
 void CallDurable(napi_env env, napi_value callback, void*, void* data) {
@@ -492,7 +457,6 @@ napi_value OpenLog(napi_env env, napi_callback_info info) {
   auto* h = new LogHandle();
   h->core = core;
   h->log = core.get();
-  h->env = env;
   h->scratch = static_cast<double*>(sdata);
   napi_create_reference(env, argv[6], 1, &h->scratchRef);
   h->scratchBytes = const_cast<uint8_t*>(sbytes);
@@ -503,16 +467,14 @@ napi_value OpenLog(napi_env env, napi_callback_info info) {
   if (napi_create_threadsafe_function(env, argv[7], nullptr, name, 0, 1, nullptr, nullptr, nullptr, CallDurable, &h->tsfn) !=
       napi_ok) {
     h->close();
-    napi_delete_reference(env, h->scratchRef);
-    napi_delete_reference(env, h->scratchBytesRef);
+    h->releaseRefs(env);
     delete h;
     throwError(env, "ERR_IO", "cannot create the durability notifier");
     return nullptr;
   }
   napi_unref_threadsafe_function(env, h->tsfn);
   core->addListener(h);
-  napi_add_env_cleanup_hook(env, LogHandle::EnvCleanup, h);
-  h->cleanupHook = true;
+  h->bindToEnv(env);
 
   napi_value obj;
   napi_create_object(env, &obj);
@@ -534,13 +496,7 @@ napi_value OpenLog(napi_env env, napi_callback_info info) {
                     {"roll", Roll},
                     {"activeSegmentBase", ActiveSegmentBase},
                     {"close", Close}};
-  for (const Fn& f : fns) {
-    napi_value fn;
-    napi_create_function(env, f.name, NAPI_AUTO_LENGTH, f.cb, h, &fn);
-    h->jsRefs++;
-    napi_add_finalizer(env, fn, h, FinalizeFunction, nullptr, nullptr);
-    napi_set_named_property(env, obj, f.name, fn);
-  }
+  for (const Fn& f : fns) h->expose(obj, f.name, f.cb);
   napi_set_named_property(env, obj, "recovery", recoveryObject(env, core->recovery()));
   auto* keep = new std::shared_ptr<SharedCounters>(core->counters());
   napi_value ab, counters;

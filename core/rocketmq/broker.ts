@@ -592,7 +592,11 @@ export class Broker implements BrokerApi {
       this.dispatcher.dispatch();
     } else if (!this.dispatchScheduled) {
       this.dispatchScheduled = true;
-      setImmediate(this.dispatchTask);
+      // A long poll is waiting: dispatch as soon as the writer's synchronous work is done (its
+      // pull is answered in this turn, as RocketMQ's reput notifies held requests). Otherwise
+      // on the next turn, so that the puts of a busy turn are dispatched together.
+      if (this.heldPulls.length > 0) queueMicrotask(this.dispatchTask);
+      else setImmediate(this.dispatchTask);
     }
   }
 

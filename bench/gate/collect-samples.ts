@@ -134,7 +134,7 @@ if (require.main === module) {
     const i = process.argv.indexOf(name);
     return i > 0 ? process.argv[i + 1] : undefined;
   };
-  const file = arg('--out') ?? join(REPO_ROOT, 'test', 'fixtures', 'bench', 'noop-samples.json');
+  const file = arg('--out') ?? 'gate-samples.json';
   const log = (s: string) => process.stderr.write(`${s}\n`);
   const slowdown = Number(arg('--throttle') ?? arg('--slowdown') ?? 0.2);
   const id = arg('--id');

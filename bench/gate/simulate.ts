@@ -81,7 +81,7 @@ export function simulationTable(data: Pick<CollectedSamples, 'unchanged' | 'slow
 
 if (require.main === module) {
   const argv = process.argv.slice(2);
-  const file = argv[0] && !argv[0].startsWith('--') ? argv[0] : join(REPO_ROOT, 'test', 'fixtures', 'bench', 'noop-samples.json');
+  const file = argv[0] && !argv[0].startsWith('--') ? argv[0] : join(REPO_ROOT, 'test', 'fixtures', 'bench', 'core-appendbatch-samples-load3.json');
   const data = JSON.parse(readFileSync(file, 'utf8')) as CollectedSamples;
   const opt = (name: string): string | undefined => {
     const i = argv.indexOf(name);

@@ -8,11 +8,12 @@
  *                       fixed rate 100 k records/s, end-to-end latency p50 / p99 / p99.9 in µs
  *                       from the intended send time (coordinated omission corrected), through
  *                       bench/drivers/run-workload.ts with the kafka-engine driver (direct data
- *                       path); the harness's no-op engine runs the same shape once as a baseline
- *                       (extra.noopBaseline*Us: the machine's own latency floor in that run).
+ *                       path); the harness's no-op engine runs the same shape right after each
+ *                       run as a baseline (extra.noopBaseline*Us and *VsNoop ratios: the
+ *                       machine's own latency floor in that run).
  * Each id runs several times; the result is the median with min / max (summarizeRuns).
  *
- * Standalone: `npx tsx bench/drivers/kafka-bench.ts [quick]` prints the results JSON.
+ * Standalone: `npx tsx bench/drivers/kafka-bench.ts [quick] [--filter REGEX] [--runs N]` prints the results JSON.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -141,24 +142,30 @@ export async function runKafkaBench(opts: BenchFunctionOptions & { quick?: boole
   }
   if (want('kafka.e2e.100B') && !opts.signal?.aborted) {
     progress('kafka.e2e.100B', done, 'workers, 100 k records/s');
+    // Baseline in the same run: the harness's no-op engine (SharedArrayBuffer rings, no storage)
+    // with the same workload shape, one run right after each engine run, so a reader can tell
+    // the engine's latency from the machine's (ratios in extra.*VsNoop).
     const outcome = await benchWorkload(E2E_WORKLOAD, {
-      runs: quick ? 2 : 3,
+      runs: opts.runs ?? (quick ? 2 : 3),
       durationSec: quick ? 4 : 15,
       warmupSec: quick ? 1 : 3,
+      baseline: { workload: { ...E2E_WORKLOAD, model: 'noop', name: 'kafka-e2e-baseline-noop' } },
       ...(opts.signal ? { signal: opts.signal } : {}),
     });
-    // Baseline in the same run: the harness's no-op engine (SharedArrayBuffer rings, no storage)
-    // with the same workload shape, so a reader can tell the engine's latency from the machine's.
-    const baseline = opts.signal?.aborted ? undefined : await benchWorkload({ ...E2E_WORKLOAD, model: 'noop', name: 'kafka-e2e-baseline-noop' }, { runs: 1, durationSec: quick ? 4 : 10, warmupSec: 1 });
     if (outcome) {
       const r = outcome.result;
       r.id = 'kafka.e2e.100B';
-      r.extra = { ...(r.extra ?? {}), loadAvg1m: load, threads: 'producer worker + consumer worker (direct data path) + engine on main' };
-      const b = baseline?.result;
+      r.extra = { ...(r.extra ?? {}), loadAvg1m: load, loadAvg1mAfter: os.loadavg()[0]!, threads: 'producer worker + consumer worker (direct data path) + engine on main' };
+      const b = outcome.baseline?.result;
       if (b?.p50Us !== undefined) {
         r.extra.noopBaselineP50Us = b.p50Us;
         r.extra.noopBaselineP99Us = b.p99Us ?? -1;
         r.extra.noopBaselineP999Us = b.p999Us ?? -1;
+        r.extra.noopBaselineRuns = b.runs;
+        const ratio = (x: number | undefined, y: number | undefined) => (x !== undefined && y !== undefined && y > 0 ? Math.round((x / y) * 100) / 100 : -1);
+        r.extra.p50VsNoop = ratio(r.p50Us, b.p50Us);
+        r.extra.p99VsNoop = ratio(r.p99Us, b.p99Us);
+        r.extra.p999VsNoop = ratio(r.p999Us, b.p999Us);
       }
       results.push(r);
     }
@@ -168,8 +175,24 @@ export async function runKafkaBench(opts: BenchFunctionOptions & { quick?: boole
 }
 
 if (require.main === module) {
-  const quick = process.argv.includes('quick') || process.argv.includes('--quick');
-  runKafkaBench({ quick, onProgress: (p) => p.message && process.stderr.write(`${p.id}: ${p.message}\n`) }).then(
+  const argv = process.argv.slice(2);
+  const quick = argv.includes('quick') || argv.includes('--quick');
+  const valueOf = (flag: string): string | undefined => {
+    const i = argv.indexOf(flag);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write('usage: npx tsx bench/drivers/kafka-bench.ts [quick] [--filter REGEX] [--runs N]\n  ids: kafka.produce.100B kafka.consume.100B kafka.e2e.100B; prints the results JSON\n');
+    process.exit(0);
+  }
+  const filter = valueOf('--filter');
+  const runs = valueOf('--runs');
+  runKafkaBench({
+    quick,
+    ...(filter !== undefined ? { filter: new RegExp(filter) } : {}),
+    ...(runs !== undefined ? { runs: Number(runs) } : {}),
+    onProgress: (p) => p.message && process.stderr.write(`${p.id}: ${p.message}\n`),
+  }).then(
     (results) => process.stdout.write(JSON.stringify({ results }, null, 2) + '\n'),
     (e: unknown) => {
       process.stderr.write(`${(e as Error).stack ?? String(e)}\n`);

@@ -59,46 +59,77 @@ export interface WorkloadBenchOptions {
   idSuffix?: string;
   /** Each calibration sample taken, for the run-level calibration result. */
   onCalibration?: (index: number, cpu: number, memcpy: number) => void;
+  /**
+   * A second workload run right after each run of this one, on its own driver (e.g. the no-op
+   * engine with the same shape): both then see the same machine, run by run, so their figures can
+   * be compared as a ratio. Its result comes back as `outcome.baseline`.
+   */
+  baseline?: { workload: Workload; driver?: DriverSpec };
 }
 
 export interface WorkloadBenchOutcome {
   result: BenchResult;
   series: SeriesPoint[];
   partial: boolean;
+  /** The `baseline` workload's own outcome, over the same number of interleaved runs. */
+  baseline?: WorkloadBenchOutcome;
 }
 
 export function workloadId(w: Workload): string {
   return `workload.${w.name}`;
 }
 
+interface RunSet {
+  workload: Workload;
+  spec: DriverSpec;
+  runs: WorkloadRunResult[];
+  calibration: number[];
+  partial: boolean;
+  stopped: boolean;
+}
+
 export async function benchWorkload(workload: Workload, options: WorkloadBenchOptions): Promise<WorkloadBenchOutcome | undefined> {
-  const spec = options.driver ?? engineDriver(workload);
-  const runs: WorkloadRunResult[] = [];
-  const calibration: number[] = [];
-  let partial = false;
-  const pool = createWorkloadPool(workload);
+  const sets: RunSet[] = [{ workload, spec: options.driver ?? engineDriver(workload), runs: [], calibration: [], partial: false, stopped: false }];
+  const base = options.baseline;
+  if (base) sets.push({ workload: base.workload, spec: base.driver ?? engineDriver(base.workload), runs: [], calibration: [], partial: false, stopped: false });
+  const pools = sets.map((s) => createWorkloadPool(s.workload));
   try {
-  for (let i = 0; i < options.runs; i++) {
-    if (options.signal?.aborted) break;
-    const cal = calibrate();
-    options.onCalibration?.(cal.index, cal.cpuOpsPerSec, cal.memcpyBytesPerSec);
-    const r = await runWorkload(spec, workload, {
-      ...(options.durationSec !== undefined ? { durationSec: options.durationSec } : {}),
-      ...(options.warmupSec !== undefined ? { warmupSec: options.warmupSec } : {}),
-      ...(options.signal ? { signal: options.signal } : {}),
-      onSecond: (_s, elapsed, total) => options.onProgress?.(i, elapsed, total),
-      pool,
-    });
-    if (r.partial) {
-      partial = true;
-      if (!(r.e2eRate > 0)) break;
+    for (let i = 0; i < options.runs; i++) {
+      for (const [k, set] of sets.entries()) {
+        if (options.signal?.aborted || set.stopped) continue;
+        const cal = calibrate();
+        if (k === 0) options.onCalibration?.(cal.index, cal.cpuOpsPerSec, cal.memcpyBytesPerSec);
+        const r = await runWorkload(set.spec, set.workload, {
+          ...(options.durationSec !== undefined ? { durationSec: options.durationSec } : {}),
+          ...(options.warmupSec !== undefined ? { warmupSec: options.warmupSec } : {}),
+          ...(options.signal ? { signal: options.signal } : {}),
+          ...(k === 0 ? { onSecond: (_s: unknown, elapsed: number, total: number) => options.onProgress?.(i, elapsed, total) } : {}),
+          pool: pools[k]!,
+        });
+        if (r.partial) {
+          set.partial = true;
+          if (!(r.e2eRate > 0)) {
+            set.stopped = true;
+            continue;
+          }
+        }
+        set.runs.push(r);
+        set.calibration.push(runCalibration(cal.index, r));
+      }
     }
-    runs.push(r);
-    calibration.push(runCalibration(cal.index, r));
-  }
   } finally {
-    await pool.destroy();
+    for (const pool of pools) await pool.destroy();
   }
+  const outcome = summarizeSet(sets[0]!, options.idSuffix ?? '');
+  if (outcome && sets[1]) {
+    const b = summarizeSet(sets[1], '');
+    if (b) outcome.baseline = b;
+  }
+  return outcome;
+}
+
+function summarizeSet(set: RunSet, idSuffix: string): WorkloadBenchOutcome | undefined {
+  const { workload, spec, runs, calibration, partial } = set;
   if (runs.length === 0) return undefined;
   const rates = runs.map((r) => r.e2eRate);
   const merged = newLatencyHistogram();
@@ -124,7 +155,7 @@ export async function benchWorkload(workload: Workload, options: WorkloadBenchOp
   }
   for (const [k, v] of Object.entries(medianRun.extra)) extra[k] = v;
   if (partial) extra.partial = true;
-  const result = summarizeRuns(workloadId(workload) + (options.idSuffix ?? ''), rates, workload.messageSize, { extra, samples: rates, calibration });
+  const result = summarizeRuns(workloadId(workload) + idSuffix, rates, workload.messageSize, { extra, samples: rates, calibration });
   if (lat) {
     result.p50Us = lat.p50Us;
     result.p99Us = lat.p99Us;

@@ -1,6 +1,7 @@
 import t from 'tap';
 import { runWorkload } from '../../bench/drivers/run-workload';
 import type { Workload } from '../../bench/drivers/driver';
+import { benchWorkload } from '../../bench/drivers/workload-bench';
 
 const workload: Workload = {
   name: 'kafka-driver-test',
@@ -30,3 +31,17 @@ for (const keys of ['KEY_ROUND_ROBIN', 'NO_KEY'] as const) {
     t.ok(r.latency && r.latency.count > 0, 'latency recorded');
   });
 }
+
+t.test('benchWorkload with a baseline runs the two workloads in turn and summarises both', async (t) => {
+  const fixedRate: Workload = { ...workload, name: 'kafka-driver-baseline-test', partitionsPerTopic: 1, subscriptionsPerTopic: 1, keyDistributor: 'NO_KEY', producerRate: 20_000, messageCount: undefined };
+  const out = await benchWorkload(fixedRate, { runs: 2, durationSec: 0.6, warmupSec: 0.1, baseline: { workload: { ...fixedRate, model: 'noop', name: 'kafka-driver-baseline-noop' } } });
+  t.ok(out, 'an outcome');
+  t.equal(out!.result.id, 'workload.kafka-driver-baseline-test');
+  t.equal(out!.result.runs, 2);
+  t.equal(out!.result.extra!.model, 'kafka');
+  t.ok(out!.baseline, 'the baseline outcome');
+  t.equal(out!.baseline!.result.id, 'workload.kafka-driver-baseline-noop');
+  t.equal(out!.baseline!.result.runs, 2, 'as many baseline runs');
+  t.equal(out!.baseline!.result.extra!.model, 'noop');
+  for (const r of [out!.result, out!.baseline!.result]) t.ok(r.p50Us! > 0 && r.p99Us! >= r.p50Us!, `${r.id}: latency recorded`);
+});

@@ -3,10 +3,14 @@
 // away first, the environment's cleanup hook closes it; it is freed once the last of its
 // functions is garbage collected, so a call after close always finds it and reports ERR_CLOSED.
 //
-// Derived provides close() (idempotent, calling unbindFromEnv()) and may provide
-// releaseRefs(napi_env) to drop napi references it holds before it is freed.
+// Derived provides close() (idempotent, calling unbindFromEnv()), isOpen(), a kName for messages,
+// and may provide releaseRefs(napi_env) to drop napi references it holds before it is freed.
 #pragma once
 #include <node_api.h>
+
+#include <string>
+
+#include "js-common.h"
 
 namespace mqlab {
 
@@ -14,6 +18,22 @@ template <typename Derived>
 class JsHandle {
  public:
   napi_env env = nullptr;
+
+  // The handle a bound function was called on, with its first N arguments (missing ones read
+  // as undefined); nullptr, with ERR_CLOSED thrown, once it is closed.
+  template <size_t N>
+  static Derived* fromCall(napi_env env, napi_callback_info info, napi_value (&argv)[N]) {
+    size_t argc = N;
+    void* data = nullptr;
+    napi_get_cb_info(env, info, &argc, argv, nullptr, &data);
+    for (size_t i = argc; i < N; i++) napi_get_undefined(env, &argv[i]);
+    auto* h = static_cast<Derived*>(data);
+    if (!h->isOpen()) {
+      throwError(env, "ERR_CLOSED", std::string(Derived::kName) + " is closed");
+      return nullptr;
+    }
+    return h;
+  }
 
   // Registers the environment cleanup hook; once the handle is fully opened.
   void bindToEnv(napi_env e) {

@@ -12,38 +12,26 @@ namespace mqlab {
 namespace {
 
 struct IndexHandle : JsHandle<IndexHandle> {
+  static constexpr const char* kName = "IndexFile";
   std::unique_ptr<IndexFile> file;
 
+  bool isOpen() const { return file != nullptr; }
   void close() {
     file.reset();
     unbindFromEnv();
   }
 };
 
-template <size_t N>
-IndexHandle* handleOf(napi_env env, napi_callback_info info, napi_value (&argv)[N]) {
-  size_t argc = N;
-  void* data;
-  napi_get_cb_info(env, info, &argc, argv, nullptr, &data);
-  for (size_t i = argc; i < N; i++) napi_get_undefined(env, &argv[i]);
-  auto* h = static_cast<IndexHandle*>(data);
-  if (!h->file) {
-    throwError(env, "ERR_CLOSED", "IndexFile is closed");
-    return nullptr;
-  }
-  return h;
-}
-
 napi_value Count(napi_env env, napi_callback_info info) {
   napi_value argv[1];
-  IndexHandle* h = handleOf(env, info, argv);
+  IndexHandle* h = IndexHandle::fromCall(env, info, argv);
   if (!h) return nullptr;
   return makeNumber(env, static_cast<double>(h->file->count()));
 }
 
 napi_value Append(napi_env env, napi_callback_info info) {
   napi_value argv[1];
-  IndexHandle* h = handleOf(env, info, argv);
+  IndexHandle* h = IndexHandle::fromCall(env, info, argv);
   if (!h) return nullptr;
   const uint8_t* p;
   size_t len;
@@ -58,7 +46,7 @@ napi_value Append(napi_env env, napi_callback_info info) {
 
 napi_value AppendMany(napi_env env, napi_callback_info info) {
   napi_value argv[1];
-  IndexHandle* h = handleOf(env, info, argv);
+  IndexHandle* h = IndexHandle::fromCall(env, info, argv);
   if (!h) return nullptr;
   const uint8_t* p;
   size_t len;
@@ -73,7 +61,7 @@ napi_value AppendMany(napi_env env, napi_callback_info info) {
 
 napi_value Read(napi_env env, napi_callback_info info) {
   napi_value argv[1];
-  IndexHandle* h = handleOf(env, info, argv);
+  IndexHandle* h = IndexHandle::fromCall(env, info, argv);
   if (!h) return nullptr;
   uint64_t index;
   if (!argPosition(env, argv[0], "index", &index)) return nullptr;
@@ -91,7 +79,7 @@ napi_value Read(napi_env env, napi_callback_info info) {
 
 napi_value ReadRange(napi_env env, napi_callback_info info) {
   napi_value argv[2];
-  IndexHandle* h = handleOf(env, info, argv);
+  IndexHandle* h = IndexHandle::fromCall(env, info, argv);
   if (!h) return nullptr;
   uint64_t from, count;
   if (!argPosition(env, argv[0], "from", &from) || !argPosition(env, argv[1], "count", &count)) return nullptr;
@@ -111,7 +99,7 @@ napi_value ReadRange(napi_env env, napi_callback_info info) {
 
 napi_value Write(napi_env env, napi_callback_info info) {
   napi_value argv[2];
-  IndexHandle* h = handleOf(env, info, argv);
+  IndexHandle* h = IndexHandle::fromCall(env, info, argv);
   if (!h) return nullptr;
   uint64_t index;
   const uint8_t* p;
@@ -134,7 +122,7 @@ napi_value Write(napi_env env, napi_callback_info info) {
 
 napi_value Truncate(napi_env env, napi_callback_info info) {
   napi_value argv[1];
-  IndexHandle* h = handleOf(env, info, argv);
+  IndexHandle* h = IndexHandle::fromCall(env, info, argv);
   if (!h) return nullptr;
   uint64_t count;
   if (!argPosition(env, argv[0], "count", &count)) return nullptr;
@@ -144,7 +132,7 @@ napi_value Truncate(napi_env env, napi_callback_info info) {
 
 napi_value FlushSync(napi_env env, napi_callback_info info) {
   napi_value argv[1];
-  IndexHandle* h = handleOf(env, info, argv);
+  IndexHandle* h = IndexHandle::fromCall(env, info, argv);
   if (!h) return nullptr;
   return guarded(env, [&] {
     h->file->flushSync();

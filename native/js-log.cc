@@ -23,6 +23,7 @@ struct DurableEvent {
 // One JS thread's handle on a shared LogCore. Closing it drops this thread's reference; the log
 // itself closes when the last handle in the process does.
 struct LogHandle : DurableListener, JsHandle<LogHandle> {
+  static constexpr const char* kName = "CommitLog";
   std::shared_ptr<LogCore> core;
   LogCore* log = nullptr;  // == core.get() while open; checked by every call
   napi_threadsafe_function tsfn = nullptr;
@@ -34,6 +35,8 @@ struct LogHandle : DurableListener, JsHandle<LogHandle> {
   std::atomic<uint64_t> wanted{0};
   uint64_t lastSent = 0;  // flusher thread only
   bool refed = false;
+
+  bool isOpen() const { return log != nullptr; }
 
   void onDurable(uint64_t durable, const std::string* error) override {
     if (!error && wanted.load() <= lastSent) return;
@@ -60,20 +63,6 @@ struct LogHandle : DurableListener, JsHandle<LogHandle> {
     scratchRef = scratchBytesRef = nullptr;
   }
 };
-
-LogHandle* openHandle(napi_env env, napi_callback_info info, void** dataOut, size_t n, napi_value* argv) {
-  size_t argc = n;
-  void* data = nullptr;
-  napi_get_cb_info(env, info, &argc, argv, nullptr, &data);
-  for (size_t i = argc; i < n; i++) napi_get_undefined(env, &argv[i]);
-  auto* h = static_cast<LogHandle*>(data);
-  if (dataOut) *dataOut = data;
-  if (!h->log) {
-    throwError(env, "ERR_CLOSED", "CommitLog is closed");
-    return nullptr;
-  }
-  return h;
-}
 
 napi_value Append(napi_env env, napi_callback_info info) {
   napi_value argv[2];
@@ -105,7 +94,7 @@ napi_value Append(napi_env env, napi_callback_info info) {
 
 napi_value AppendBatch(napi_env env, napi_callback_info info) {
   napi_value argv[2];
-  LogHandle* h = openHandle(env, info, nullptr, 2, argv);
+  LogHandle* h = LogHandle::fromCall(env, info, argv);
   if (!h) return nullptr;
   bool isArray = false;
   napi_is_array(env, argv[0], &isArray);
@@ -150,7 +139,7 @@ napi_value AppendBatch(napi_env env, napi_callback_info info) {
 // (a Kafka RecordBatch, a RocketMQ MessageBatch) needs.
 napi_value AppendPacked(napi_env env, napi_callback_info info) {
   napi_value argv[4];
-  LogHandle* h = openHandle(env, info, nullptr, 4, argv);
+  LogHandle* h = LogHandle::fromCall(env, info, argv);
   if (!h) return nullptr;
   const uint8_t* bytes;
   size_t bytesLen;
@@ -210,7 +199,7 @@ napi_value AppendPacked(napi_env env, napi_callback_info info) {
 
 napi_value Read(napi_env env, napi_callback_info info) {
   napi_value argv[1];
-  LogHandle* h = openHandle(env, info, nullptr, 1, argv);
+  LogHandle* h = LogHandle::fromCall(env, info, argv);
   if (!h) return nullptr;
   uint64_t pos;
   if (!argPosition(env, argv[0], "position", &pos)) return nullptr;
@@ -236,7 +225,7 @@ napi_value Read(napi_env env, napi_callback_info info) {
 
 napi_value ReadBatch(napi_env env, napi_callback_info info) {
   napi_value argv[3];
-  LogHandle* h = openHandle(env, info, nullptr, 3, argv);
+  LogHandle* h = LogHandle::fromCall(env, info, argv);
   if (!h) return nullptr;
   uint64_t pos;
   double maxBytes, maxRecords;
@@ -263,7 +252,7 @@ napi_value ReadBatch(napi_env env, napi_callback_info info) {
 
 napi_value RequestDurable(napi_env env, napi_callback_info info) {
   napi_value argv[1];
-  LogHandle* h = openHandle(env, info, nullptr, 1, argv);
+  LogHandle* h = LogHandle::fromCall(env, info, argv);
   if (!h) return nullptr;
   uint64_t pos;
   if (!argPosition(env, argv[0], "position", &pos)) return nullptr;
@@ -299,7 +288,7 @@ napi_value Idle(napi_env env, napi_callback_info info) {
 
 napi_value FlushSync(napi_env env, napi_callback_info info) {
   napi_value argv[1];
-  LogHandle* h = openHandle(env, info, nullptr, 0, argv);
+  LogHandle* h = LogHandle::fromCall(env, info, argv);
   if (!h) return nullptr;
   return guarded(env, [&] {
     h->log->flushSync();
@@ -309,7 +298,7 @@ napi_value FlushSync(napi_env env, napi_callback_info info) {
 
 napi_value ApplyRetention(napi_env env, napi_callback_info info) {
   napi_value argv[3];
-  LogHandle* h = openHandle(env, info, nullptr, 3, argv);
+  LogHandle* h = LogHandle::fromCall(env, info, argv);
   if (!h) return nullptr;
   double now, maxAge, maxBytes;
   if (!argInteger(env, argv[0], "now", -kMaxSafe, kMaxSafe, &now) ||
@@ -322,21 +311,21 @@ napi_value ApplyRetention(napi_env env, napi_callback_info info) {
 
 napi_value StartPosition(napi_env env, napi_callback_info info) {
   napi_value argv[1];
-  LogHandle* h = openHandle(env, info, nullptr, 0, argv);
+  LogHandle* h = LogHandle::fromCall(env, info, argv);
   if (!h) return nullptr;
   return makeNumber(env, static_cast<double>(h->log->start()));
 }
 
 napi_value SegmentCount(napi_env env, napi_callback_info info) {
   napi_value argv[1];
-  LogHandle* h = openHandle(env, info, nullptr, 0, argv);
+  LogHandle* h = LogHandle::fromCall(env, info, argv);
   if (!h) return nullptr;
   return makeNumber(env, static_cast<double>(h->log->segmentCount()));
 }
 
 napi_value Roll(napi_env env, napi_callback_info info) {
   napi_value argv[1];
-  LogHandle* h = openHandle(env, info, nullptr, 0, argv);
+  LogHandle* h = LogHandle::fromCall(env, info, argv);
   if (!h) return nullptr;
   return guarded(env, [&]() -> napi_value {
     napi_value b;
@@ -347,7 +336,7 @@ napi_value Roll(napi_env env, napi_callback_info info) {
 
 napi_value ActiveSegmentBase(napi_env env, napi_callback_info info) {
   napi_value argv[1];
-  LogHandle* h = openHandle(env, info, nullptr, 0, argv);
+  LogHandle* h = LogHandle::fromCall(env, info, argv);
   if (!h) return nullptr;
   return makeNumber(env, static_cast<double>(h->log->activeBase()));
 }

@@ -23,7 +23,7 @@ import { MqlabError } from '../core/errors';
 import type { BenchFunctionOptions, BenchProgress, DriverSpec, Workload } from './drivers/driver';
 import { REPO_ROOT } from './drivers/load-driver';
 import { loadWorkload } from './drivers/workload-loader';
-import { benchWorkload, engineDriver, workloadId } from './drivers/workload-bench';
+import { benchWorkload, engineDriver, workloadId, type WorkloadBenchOutcome } from './drivers/workload-bench';
 import { calibrate, CALIBRATION_METHOD } from './gate/calibration';
 import { throttleFromEnv, THROTTLE_ENV } from './gate/throttle';
 import { throttledSpec } from './gate/throttled-driver';
@@ -65,12 +65,15 @@ export interface CliArgs {
   compare?: [string, string];
   /** Run the whole command this many times (fresh processes) and report repeatability per id. */
   repeat?: number;
+  /** false (--no-interleave): run each max-throughput workload's runs back to back. */
+  interleave?: boolean;
 }
 
 const USAGE = `usage: npm run bench -- [quick] [core|kafka|rabbitmq|rocketmq|harness|workloads|peers]...
          [--filter REGEX] [--workload FILE]... [--driver MODULE] [--duration SECONDS] [--runs N]
          [--json FILE] [--out DIR] [--gate BASELINE.json [--threshold 0.1] [--alpha 0.05] [--allow-other-machine]] [--plain]
          [--repeat N]   (the whole command N times in fresh processes: repeatability per id)
+         [--no-interleave]   (max-throughput workloads' runs back to back instead of in rounds)
        npm run bench -- compare BASELINE.json CURRENT.json [--threshold 0.1] [--alpha 0.05]`;
 
 function usageError(msg: string): MqlabError {
@@ -121,6 +124,7 @@ export function parseArgs(argv: string[]): CliArgs {
       case '--allow-other-machine': a.allowOtherMachine = true; break;
       case '--plain': a.plain = true; break;
       case '--repeat': a.repeat = num(take(), '--repeat', 2, true); break;
+      case '--no-interleave': a.interleave = false; break;
       case '--help': case '-h': throw new MqlabError('ERR_HELP', USAGE);
       case 'compare': {
         const b = argv[i + 1];
@@ -310,45 +314,103 @@ async function runPhase(phase: Phase, args: CliArgs, state: RunState, progress: 
   const missing = new Set<string>();
   const throttle = throttleFromEnv();
   let step = 0;
-  for (const w of workloads) {
-    if (signal.aborted) break;
-    let driver: DriverSpec = args.driver ? { module: args.driver } : engineDriver(w);
+  const specOf = (w: Workload): DriverSpec | undefined => {
+    const driver: DriverSpec = args.driver ? { module: args.driver } : engineDriver(w);
     if (!existsSync(resolve(REPO_ROOT, driver.module))) {
       missing.add(driver.module);
+      return undefined;
+    }
+    // The gate's deliberate slowdown (tests and demonstrations only), same id.
+    return throttle && (!throttle.filter || throttle.filter.test(workloadId(w))) ? throttledSpec(driver, throttle.fraction) : driver;
+  };
+  const benchOptions = (driver: DriverSpec, n: number, label: (run: number) => string) => ({
+    runs: n,
+    driver,
+    signal,
+    // Another driver than the model's engine: its figures get their own id.
+    ...(args.driver ? { idSuffix: `@${basename(args.driver).replace(/\.[jt]s$/, '')}` } : {}),
+    ...(durationSec !== undefined ? { durationSec, warmupSec: Math.min(1, durationSec / 5) } : {}),
+    onProgress: (run: number, elapsed: number, total: number) => bar.update(step + run, workloads.length * runs, `${label(run)} · ${elapsed.toFixed(0)}/${total.toFixed(0)} s`),
+    onCalibration: (index: number, cpu: number, memcpy: number) => {
+      state.calibration.index.push(index);
+      state.calibration.cpu.push(cpu);
+      state.calibration.memcpy.push(memcpy);
+    },
+  });
+  const failed = (w: Workload, e: unknown) => {
+    const why = `${workloadId(w)} failed: ${(e as Error).message.split('\n')[0]}`;
+    state.notAvailable.push({ phase: phase.name, reason: why });
+    progress.line(`[${phase.name}] ${why}`);
+  };
+  // Max-throughput workloads run interleaved: round r runs each of them once, so the runs of one
+  // id are spread over the whole phase and a burst of load on the machine costs every id one run
+  // rather than one id all of its runs (the median of runs then shrugs it off). Fixed-rate
+  // workloads keep their runs together: their latency histograms are merged over all runs.
+  const interleaved = args.interleave !== false && runs >= 2 ? workloads.filter((w) => w.producerRate === 0) : [];
+  const rounds = new Map<Workload, WorkloadBenchOutcome[]>();
+  for (let r = 0; r < runs && interleaved.length > 0; r++) {
+    for (const w of interleaved) {
+      if (signal.aborted) break;
+      const driver = specOf(w);
+      if (!driver) continue;
+      try {
+        const outcome = await benchWorkload(w, benchOptions(driver, 1, () => `${workloadId(w)} round ${r + 1}/${runs}`));
+        if (outcome) rounds.set(w, [...(rounds.get(w) ?? []), outcome]);
+      } catch (e) {
+        if (r === 0) failed(w, e);
+      }
+      step += 1;
+    }
+  }
+  for (const w of workloads) {
+    if (signal.aborted) break;
+    if (interleaved.includes(w)) {
+      const got = rounds.get(w);
+      if (got && got.length > 0) {
+        const merged = mergeRounds(got);
+        state.results.push(merged.result);
+        state.series[merged.result.id] = merged.series;
+      }
+      continue;
+    }
+    const driver = specOf(w);
+    if (!driver) {
       step += runs;
       continue;
     }
-    // The gate's deliberate slowdown (tests and demonstrations only), same id.
-    if (throttle && (!throttle.filter || throttle.filter.test(workloadId(w)))) driver = throttledSpec(driver, throttle.fraction);
     try {
-      const outcome = await benchWorkload(w, {
-        runs,
-        driver,
-        signal,
-        // Another driver than the model's engine: its figures get their own id.
-        ...(args.driver ? { idSuffix: `@${basename(args.driver).replace(/\.[jt]s$/, '')}` } : {}),
-        ...(durationSec !== undefined ? { durationSec, warmupSec: Math.min(1, durationSec / 5) } : {}),
-        onProgress: (run, elapsed, total) => bar.update(step + run, workloads.length * runs, `${workloadId(w)} run ${run + 1}/${runs} · ${elapsed.toFixed(0)}/${total.toFixed(0)} s`),
-        onCalibration: (index, cpu, memcpy) => {
-          state.calibration.index.push(index);
-          state.calibration.cpu.push(cpu);
-          state.calibration.memcpy.push(memcpy);
-        },
-      });
+      const outcome = await benchWorkload(w, benchOptions(driver, runs, (run) => `${workloadId(w)} run ${run + 1}/${runs}`));
       if (outcome) {
         state.results.push(outcome.result);
         state.series[outcome.result.id] = outcome.series;
       }
     } catch (e) {
-      const why = `${workloadId(w)} failed: ${(e as Error).message.split('\n')[0]}`;
-      state.notAvailable.push({ phase: phase.name, reason: why });
-      progress.line(`[${phase.name}] ${why}`);
+      failed(w, e);
     }
     step += runs;
     bar.update(step, workloads.length * runs, workloadId(w));
   }
   for (const m of missing) state.notAvailable.push({ phase: phase.name, reason: `workloads need driver ${m}, not found (not built yet)` });
   bar.finish(missing.size > 0 ? `not available: ${[...missing].join(', ')} not found` : `${workloads.length} workload(s) in ${since(t1)}`);
+}
+
+/**
+ * One result from the single-run outcomes of an interleaved workload: median, extremes, samples
+ * and calibration over all rounds; latency, series and extra figures of the median round (at rate
+ * 0 latency is queueing behind the backlog, not a latency test; see docs/bench.md).
+ */
+export function mergeRounds(rounds: WorkloadBenchOutcome[]): WorkloadBenchOutcome {
+  const samples = rounds.flatMap((o) => o.result.samples ?? [o.result.opsPerSec]);
+  const calibration = rounds.flatMap((o) => o.result.calibration ?? []);
+  const order = rounds.map((_, i) => i).sort((a, b) => rounds[a]!.result.opsPerSec - rounds[b]!.result.opsPerSec);
+  const mid = rounds[order[order.length >> 1]!]!;
+  const first = mid.result;
+  const bytesPerOp = first.opsPerSec > 0 ? first.bytesPerSec / first.opsPerSec : 0;
+  const partial = rounds.some((o) => o.partial);
+  const extra = { ...(first.extra ?? {}), interleaved: true, ...(partial ? { partial: true } : {}) };
+  const result = summarizeRuns(first.id, samples, bytesPerOp, { extra, samples, ...(calibration.length === samples.length ? { calibration } : {}) });
+  for (const k of ['p50Us', 'p99Us', 'p999Us', 'p9999Us', 'maxUs'] as const) if (first[k] !== undefined) result[k] = first[k];
+  return { result, series: mid.series, partial };
 }
 
 function calibrationResults(state: RunState): BenchResult[] {
@@ -418,6 +480,7 @@ function runRepeated(argv: string[], args: CliArgs, log: (s: string) => void): n
     return code || 2;
   }
   const report = repeatability(files);
+  report.args = [...childArgv(argv), '--repeat', String(args.repeat)];
   const md = repeatabilityMarkdown(report);
   writeFileSync(`${stem}.md`, md);
   writeFileSync(`${stem}.json`, `${JSON.stringify(report, null, 1)}\n`);

@@ -149,3 +149,27 @@ t.test('Ctrl-C stops the workers and still writes what was measured, marked part
   const w = data.results.find((x) => x.id === 'workload.noop-1-topic-1-partition-100b');
   t.ok(w && w.opsPerSec > 0 && w.extra?.partial === true, 'the interrupted run is kept, marked partial', { out, results: data.results.map((x) => [x.id, x.opsPerSec, x.extra]) });
 });
+
+t.test('interleaved rounds merge into one result; --repeat and --no-interleave parse', async (t) => {
+  const { mergeRounds } = await import('../../bench/cli');
+  const one = (rate: number, cal: number, p50: number) => ({
+    result: { id: 'workload.x', opsPerSec: rate, bytesPerSec: rate * 100, runs: 1, min: rate, max: rate, p50Us: p50, samples: [rate], calibration: [cal], extra: { model: 'noop' } },
+    series: [{ t: 1, publishRate: rate, consumeRate: rate }],
+    partial: false,
+  });
+  const m = mergeRounds([one(30, 3, 7), one(10, 1, 5), one(20, 2, 6)]);
+  t.same(m.result.samples, [30, 10, 20], 'samples in round order');
+  t.same(m.result.calibration, [3, 1, 2], 'each with its own calibration');
+  t.equal(m.result.opsPerSec, 20);
+  t.equal(m.result.min, 10);
+  t.equal(m.result.max, 30);
+  t.equal(m.result.bytesPerSec, 2000);
+  t.equal(m.result.p50Us, 6, 'latency of the median round');
+  t.equal(m.result.extra?.interleaved, true);
+  t.equal(parseArgs(['quick', '--repeat', '3']).repeat, 3);
+  t.throws(() => parseArgs(['--repeat', '1']), /--repeat must be/);
+  t.equal(parseArgs(['--no-interleave']).interleave, false);
+  const r = await run(['quick', '--repeat', '2', '--gate', 'x.json']);
+  t.equal(r.code, 2);
+  t.match(r.err, /--repeat and --gate do not mix/);
+});

@@ -70,6 +70,12 @@ interface ScanResult {
 }
 
 const NO_POSITIONS: number[] = [];
+const RESOLVED = Promise.resolve();
+let capturedResolve: ((result: never) => void) | undefined;
+/** A promise executor that stores `resolve` in capturedResolve (read right after `new Promise`). */
+function captureResolve(resolve: (result: never) => void): void {
+  capturedResolve = resolve;
+}
 
 /** The answer to a pull at the end of its queue (also what a held pull gets when the broker stops). */
 function noNewMessage(offset: number, cq: ConsumeQueue): ScanResult {
@@ -595,7 +601,7 @@ export class Broker implements BrokerApi {
       // A long poll is waiting: dispatch as soon as the writer's synchronous work is done (its
       // pull is answered in this turn, as RocketMQ's reput notifies held requests). Otherwise
       // on the next turn, so that the puts of a busy turn are dispatched together.
-      if (this.heldPulls.length > 0) queueMicrotask(this.dispatchTask);
+      if (this.heldPulls.length > 0) void RESOLVED.then(this.dispatchTask);
       else setImmediate(this.dispatchTask);
     }
   }
@@ -653,13 +659,15 @@ export class Broker implements BrokerApi {
     const wait = Math.min(req.suspendMs ?? 0, MAX_TIMER_MS);
     // Caught up and willing to wait (a long poll that keeps up): hold it without scanning.
     if (!(wait > 0) || offset !== cq.maxOffset) return format(this.scan(cq, offset, maxMsgNums, sub));
-    return new Promise<R>((resolve) => {
-      const held = new HeldPull<R>(this, cq, offset, maxMsgNums, sub, format, resolve, performance.now() + wait);
-      cq.waiters.push(held);
-      held.index = this.heldPulls.length;
-      this.heldPulls.push(held);
-      if (held.deadline < this.holdTimerAt) this.armHoldTimer(held.deadline);
-    });
+    // The executor is a shared function (no closure per held pull): it hands `resolve` over.
+    const promise = new Promise<R>(captureResolve);
+    const held = new HeldPull<R>(this, cq, offset, maxMsgNums, sub, format, capturedResolve as (result: R) => void, performance.now() + wait);
+    capturedResolve = undefined;
+    cq.waiters.push(held);
+    held.index = this.heldPulls.length;
+    this.heldPulls.push(held);
+    if (held.deadline < this.holdTimerAt) this.armHoldTimer(held.deadline);
+    return promise;
   }
 
   /** Answers a held pull (a message arrived, its time is over, or the broker stops). */

@@ -161,8 +161,8 @@ export class Dispatcher {
     }
     this.dispatchedRecords += done;
     if (touched.length > 0) {
-      for (const cq of touched) cq.commitStaged();
-      for (const cq of touched) cq.notifyArrival();
+      for (let i = 0; i < touched.length; i++) touched[i]!.commitStaged();
+      for (let i = 0; i < touched.length; i++) touched[i]!.notifyArrival();
       touched.length = 0;
     }
     return done;

@@ -16,7 +16,7 @@
  */
 import { RESULTS_SCHEMA_VERSION, type BenchResult, type ResultsFile } from '../report/result';
 import { mannWhitneyLess } from './mann-whitney';
-import { quantile, upperQuantileLess } from './upper-quantile-test';
+import { choose, quantile, upperQuantileLess } from './upper-quantile-test';
 
 /** The quantile the default test compares: the upper quartile of the normalised runs. */
 export const UPPER_Q = 0.75;
@@ -38,6 +38,11 @@ export interface GateOptions {
   filter?: RegExp;
   /** The test on per-run samples (default upper-quantile, see upper-quantile-test.ts). */
   test?: GateTest;
+  /**
+   * Holm's correction over the compared ids (default true): the chance of any false alarm in a
+   * run stays at alpha however many ids are gated. false = alpha per id.
+   */
+  familywise?: boolean;
 }
 
 export type Verdict = 'regression' | 'ok' | 'improved' | 'missing' | 'new';
@@ -143,8 +148,11 @@ export function compareResults(baseline: ResultsFile, current: ResultsFile, opti
     } else if (bs && cs) {
       // Too few runs for the test to ever reach alpha: all current runs below all baseline runs.
       const ratio = median(cs) / median(bs);
-      const verdict: Verdict = ratio < 1 - threshold && Math.max(...cs) < Math.min(...bs) ? 'regression' : ratio > 1 + threshold && Math.min(...cs) > Math.max(...bs) ? 'improved' : 'ok';
-      findings.push({ id: b.id, verdict, ratio, method: 'range', baselineRuns: bs.length, currentRuns: cs.length });
+      // All current runs below all baseline runs: by exchangeability that has p = 1 / C(n+m, n).
+      const below = Math.max(...cs) < Math.min(...bs);
+      const p = below ? 1 / choose(bs.length + cs.length, cs.length) : 1;
+      const verdict: Verdict = ratio < 1 - threshold && below && p < alpha ? 'regression' : ratio > 1 + threshold && Math.min(...cs) > Math.max(...bs) ? 'improved' : 'ok';
+      findings.push({ id: b.id, verdict, ratio, p, method: 'range', baselineRuns: bs.length, currentRuns: cs.length });
     } else {
       // The calibration measured around this benchmark when it has one, else the run's.
       const ib = b.calibration?.length ? median(b.calibration) : cb;
@@ -152,16 +160,36 @@ export function compareResults(baseline: ResultsFile, current: ResultsFile, opti
       const ratio = norm(c.opsPerSec, ic) / norm(b.opsPerSec, ib);
       const disjointBelow = norm(c.max, ic) < norm(b.min, ib);
       const disjointAbove = norm(c.min, ic) > norm(b.max, ib);
-      const verdict: Verdict = ratio < 1 - threshold && disjointBelow ? 'regression' : ratio > 1 + threshold && disjointAbove ? 'improved' : 'ok';
-      findings.push({ id: b.id, verdict, ratio, method: 'range', baselineRuns: b.runs, currentRuns: c.runs });
+      // Disjoint ranges = every current run below every baseline run: p = 1 / C(n+m, n) as above.
+      const p = disjointBelow ? 1 / choose(b.runs + c.runs, c.runs) : 1;
+      const verdict: Verdict = ratio < 1 - threshold && disjointBelow && p < alpha ? 'regression' : ratio > 1 + threshold && disjointAbove ? 'improved' : 'ok';
+      findings.push({ id: b.id, verdict, ratio, p, method: 'range', baselineRuns: b.runs, currentRuns: c.runs });
     }
   }
   const known = new Set(baseline.results.map((r) => r.id));
   for (const c of current.results) {
     if (gated(c.id) && !known.has(c.id)) findings.push({ id: c.id, verdict: 'new', ratio: Number.NaN, method: 'none', baselineRuns: 0, currentRuns: c.runs });
   }
+  if (options.familywise !== false) holm(findings, alpha);
   const regressions = findings.filter((f) => f.verdict === 'regression').map((f) => f.id);
   return { ok: regressions.length === 0, findings, regressions, threshold, alpha };
+}
+
+/**
+ * Holm's step-down correction: of k compared ids, the one with the i-th smallest p (i from 0)
+ * stays a regression only if every p up to it is below alpha / (k − i). Keeps the chance of any
+ * false alarm in the whole run at alpha (a run gates tens of ids). Ids without a per-run test
+ * (median/min/max only) get the exact p of their disjoint ranges.
+ */
+function holm(findings: GateFinding[], alpha: number): void {
+  const tested = findings.filter((f) => f.method !== 'none');
+  const k = tested.length;
+  const ranked = tested.filter((f) => f.p !== undefined).sort((a, b) => a.p! - b.p!);
+  let rejecting = true;
+  ranked.forEach((f, i) => {
+    if (rejecting && !(f.p! < alpha / (k - i))) rejecting = false;
+    if (!rejecting && f.verdict === 'regression') f.verdict = 'ok';
+  });
 }
 
 /** Plain-text gate report: one line per compared id, regressions first. */
@@ -175,7 +203,7 @@ export function formatGateReport(r: GateReport): string {
       return `  ${f.verdict.toUpperCase().padEnd(10)} ${f.id.padEnd(52)} ${ratio.padEnd(20)}${p} [${f.method}, runs ${f.baselineRuns}→${f.currentRuns}]`;
     });
   const head = r.ok
-    ? `gate: PASS (no id slower than ${(r.threshold * 100).toFixed(0)}% with p < ${r.alpha}, calibration-normalised)`
+    ? `gate: PASS (no id slower than ${(r.threshold * 100).toFixed(0)}% with p < ${r.alpha} over all ids (Holm), calibration-normalised)`
     : `gate: FAIL — ${r.regressions.length} regression(s): ${r.regressions.join(', ')}`;
   return [head, ...lines].join('\n');
 }

@@ -46,7 +46,7 @@ function prng(seed: number): () => number {
 }
 
 /** Number of ways to choose k of n (as a float; only compared with a limit). */
-function choose(n: number, k: number): number {
+export function choose(n: number, k: number): number {
   let c = 1;
   for (let i = 1; i <= k; i++) c = (c * (n - k + i)) / i;
   return c;
@@ -61,7 +61,6 @@ export function upperQuantileLess(a: readonly number[], b: readonly number[], q 
   const pooled = [...a, ...b].map(Math.log);
   const qa = quantile(a, q);
   const qb = quantile(b, q);
-  const observed = Math.log(qa) - Math.log(qb);
   const bufA = new Float64Array(n);
   const bufB = new Float64Array(m);
   // The statistic for one labelling (`inA[i]` says which side pooled[i] is on), on logs.
@@ -80,6 +79,10 @@ export function upperQuantileLess(a: readonly number[], b: readonly number[], q 
   let atMost = 0;
   let total = 0;
   const inA = new Uint8Array(n + m);
+  // The observed statistic by the same arithmetic as every relabelling (quantiles of the logs),
+  // so the observed labelling always counts as at least as extreme as itself.
+  inA.fill(1, 0, n);
+  const observed = stat(inA);
   if (choose(n + m, n) <= ENUMERATE_UP_TO) {
     // Every subset of size n, in lexicographic order of indices.
     const idx = Array.from({ length: n }, (_, i) => i);

@@ -62,7 +62,7 @@ t.test('calibration: a machine that is slower right now is not a regression', as
 });
 
 t.test('ids without per-run samples use the calibrated range rule; missing and new ids are listed', async (t) => {
-  const noSamples = (id: string, med: number, min: number, max: number, cal?: number[]): BenchResult => ({ id, opsPerSec: med, bytesPerSec: 0, runs: 3, min, max, ...(cal ? { calibration: cal } : {}) });
+  const noSamples = (id: string, med: number, min: number, max: number, cal?: number[], runs = 5): BenchResult => ({ id, opsPerSec: med, bytesPerSec: 0, runs, min, max, ...(cal ? { calibration: cal } : {}) });
   const baseline = file([noSamples('core.x', 100, 95, 105, [10, 10]), noSamples('gone', 5, 5, 5), result('calibration.index', [1, 1, 1])]);
   const r1 = compareResults(baseline, file([noSamples('core.x', 78, 75, 80, [10, 10]), noSamples('fresh', 1, 1, 1)]));
   t.same(r1.regressions, ['core.x']);
@@ -75,4 +75,24 @@ t.test('ids without per-run samples use the calibrated range rule; missing and n
   const slowerMachine = compareResults(baseline, file([noSamples('core.x', 78, 75, 80, [7.8, 7.8])]));
   t.ok(slowerMachine.ok, 'calibration around the benchmark explains the drop');
   t.ok(compareResults(baseline, file([noSamples('core.x', 50, 50, 50)]), { filter: /^other\./ }).ok, '--filter limits the gated ids');
+  // 3 runs a side: disjoint ranges happen by chance 1 time in C(6,3) = 20, so p = 0.05 is no evidence at alpha 0.05.
+  const three = file([noSamples('core.x', 100, 95, 105, [10, 10], 3), result('calibration.index', [1, 1, 1])]);
+  const f3 = compareResults(three, file([noSamples('core.x', 78, 75, 80, [10, 10], 3)])).findings.find((f) => f.id === 'core.x')!;
+  t.equal(f3.verdict, 'ok');
+  t.equal(f3.p, 0.05);
+});
+
+t.test("Holm's correction: one p of 0.03 among many ids is no regression; a p far below alpha/k is", async (t) => {
+  // Ten ids, each a 15% drop whose own test gives p about 0.03 (5 runs a side, ranges touching).
+  const ids = Array.from({ length: 10 }, (_, i) => `core.id${i}`);
+  const base = file(ids.map((id) => result(id, [100, 101, 102, 103, 104])));
+  const slow = [85, 86, 87, 88, 102];
+  const cur = file(ids.map((id, i) => result(id, i === 0 ? slow : [100, 101, 102, 103, 104])));
+  const perId = compareResults(base, cur, { familywise: false });
+  t.same(perId.regressions, ['core.id0'], 'alpha per id: flagged');
+  t.ok(perId.findings[0]!.p! > 0.005, `p = ${perId.findings[0]!.p}`);
+  t.ok(compareResults(base, cur).ok, 'Holm over 10 ids: p must be below 0.005');
+  const clear = file(ids.map((id, i) => result(id, i === 0 ? [80, 80.5, 81, 81.5, 82, 82.5, 83, 83.5, 84, 84.5] : [100, 101, 102, 103, 104])));
+  const base10 = file(ids.map((id, i) => result(id, i === 0 ? [100, 100.5, 101, 101.5, 102, 102.5, 103, 103.5, 104, 104.5] : [100, 101, 102, 103, 104])));
+  t.same(compareResults(base10, clear).regressions, ['core.id0'], 'a clear 20% drop with 10 runs survives the correction');
 });

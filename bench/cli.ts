@@ -67,14 +67,16 @@ export interface CliArgs {
   repeat?: number;
   /** false (--no-interleave): run each max-throughput workload's runs back to back. */
   interleave?: boolean;
+  /** false (--no-holm): the gate's alpha applies per id, not to the whole run. */
+  familywise?: boolean;
 }
 
 const USAGE = `usage: npm run bench -- [quick] [core|kafka|rabbitmq|rocketmq|harness|workloads|peers]...
          [--filter REGEX] [--workload FILE]... [--driver MODULE] [--duration SECONDS] [--runs N]
-         [--json FILE] [--out DIR] [--gate BASELINE.json [--threshold 0.1] [--alpha 0.05] [--allow-other-machine]] [--plain]
+         [--json FILE] [--out DIR] [--gate BASELINE.json [--threshold 0.1] [--alpha 0.05] [--no-holm] [--allow-other-machine]] [--plain]
          [--repeat N]   (the whole command N times in fresh processes: repeatability per id)
          [--no-interleave]   (max-throughput workloads' runs back to back instead of in rounds)
-       npm run bench -- compare BASELINE.json CURRENT.json [--threshold 0.1] [--alpha 0.05]`;
+       npm run bench -- compare BASELINE.json CURRENT.json [--threshold 0.1] [--alpha 0.05] [--no-holm]`;
 
 function usageError(msg: string): MqlabError {
   return new MqlabError('ERR_USAGE', `${msg}\n${USAGE}`);
@@ -125,6 +127,7 @@ export function parseArgs(argv: string[]): CliArgs {
       case '--plain': a.plain = true; break;
       case '--repeat': a.repeat = num(take(), '--repeat', 2, true); break;
       case '--no-interleave': a.interleave = false; break;
+      case '--no-holm': a.familywise = false; break;
       case '--help': case '-h': throw new MqlabError('ERR_HELP', USAGE);
       case 'compare': {
         const b = argv[i + 1];
@@ -496,6 +499,7 @@ function gateOptions(args: CliArgs) {
     ...(args.threshold !== undefined ? { threshold: args.threshold } : {}),
     ...(args.alpha !== undefined ? { alpha: args.alpha } : {}),
     ...(args.filter ? { filter: args.filter } : {}),
+    ...(args.familywise === false ? { familywise: false } : {}),
     allowOtherMachine: args.allowOtherMachine,
   };
 }

@@ -169,6 +169,7 @@ t.test('interleaved rounds merge into one result; --repeat and --no-interleave p
   t.equal(parseArgs(['quick', '--repeat', '3']).repeat, 3);
   t.throws(() => parseArgs(['--repeat', '1']), /--repeat must be/);
   t.equal(parseArgs(['--no-interleave']).interleave, false);
+  t.equal(parseArgs(['--no-holm']).familywise, false);
   const r = await run(['quick', '--repeat', '2', '--gate', 'x.json']);
   t.equal(r.code, 2);
   t.match(r.err, /--repeat and --gate do not mix/);

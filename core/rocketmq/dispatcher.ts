@@ -16,6 +16,7 @@ export class Dispatcher {
   gaps = 0;
   dispatchedRecords = 0;
   private readonly touched: ConsumeQueue[] = [];
+  private touchedCount = 0;
 
   constructor(
     private readonly log: CommitLogLike,
@@ -111,7 +112,7 @@ export class Dispatcher {
             const queueOffset = num[i * 4]!;
             const have = cq.dispatchedCount;
             if (queueOffset === have) {
-              if (!cq.hasStaged) touched.push(cq);
+              if (!cq.hasStaged) touched[this.touchedCount++] = cq;
               cq.stageEntry(num[i * 4 + 1]!, num[i * 4 + 2]!, num[i * 4 + 3]!);
               const k = keyed?.get(i);
               if (k) for (const key of k.keys) this.keyIndex.add(k.topic, key, num[i * 4 + 1]!, k.timestamp);
@@ -146,7 +147,7 @@ export class Dispatcher {
         const queueOffset = p.readDoubleLE(8);
         const have = cq.dispatchedCount;
         if (queueOffset === have) {
-          if (!cq.hasStaged) touched.push(cq);
+          if (!cq.hasStaged) touched[this.touchedCount++] = cq;
           cq.stageEntry(r.position, r.next - r.position, p.readDoubleLE(16));
           if (p[7]! & SYSFLAG_HAS_KEYS) {
             for (const key of keysOf(readKeys(p))) this.keyIndex.add(topic, key, r.position, r.timestamp);
@@ -160,10 +161,12 @@ export class Dispatcher {
       if (records.length === 0) break;
     }
     this.dispatchedRecords += done;
-    if (touched.length > 0) {
-      for (let i = 0; i < touched.length; i++) touched[i]!.commitStaged();
-      for (let i = 0; i < touched.length; i++) touched[i]!.notifyArrival();
-      touched.length = 0;
+    const nTouched = this.touchedCount;
+    if (nTouched > 0) {
+      // The array is reused, not shrunk (a shrunk array would reallocate on every round).
+      this.touchedCount = 0;
+      for (let i = 0; i < nTouched; i++) touched[i]!.commitStaged();
+      for (let i = 0; i < nTouched; i++) touched[i]!.notifyArrival();
     }
     return done;
   }

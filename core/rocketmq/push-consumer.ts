@@ -70,6 +70,8 @@ interface ProcessQueue {
   idleWaiters: Array<() => void>;
   /** The offset last stored for this queue (so an unchanged one is not stored again). */
   storedOffset: number;
+  /** The queue as listener contexts show it: one copy per queue, not one per call. */
+  ctxQueue: MessageQueue;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -278,7 +280,7 @@ export class PushConsumer {
       }
       const offset = await this.computePullFromWhere(mq, broker);
       const pq: ProcessQueue = {
-        mq, broker, sub: this.subscriptions.get(mq.topic)!, nextOffset: offset, dropped: false, consuming: false, idleWaiters: [], storedOffset: offset,
+        mq, broker, sub: this.subscriptions.get(mq.topic)!, nextOffset: offset, dropped: false, consuming: false, idleWaiters: [], storedOffset: offset, ctxQueue: { ...mq },
       };
       this.processQueues.set(k, pq);
       void this.pullLoop(pq).catch(() => this.forget(pq));
@@ -450,7 +452,7 @@ export class PushConsumer {
 
   /** One listener call; undefined when it finished synchronously with nothing to send back. */
   private consumeConcurrently(pq: ProcessQueue, chunk: MessageExt[]): Promise<void> | undefined {
-    const ctx: ConsumeConcurrentlyContext = { messageQueue: { ...pq.mq }, delayLevelWhenNextConsume: 0, ackIndex: -1 };
+    const ctx: ConsumeConcurrentlyContext = { messageQueue: pq.ctxQueue, delayLevelWhenNextConsume: 0, ackIndex: -1 };
     let status: ConsumeConcurrentlyStatus | PromiseLike<ConsumeConcurrentlyStatus>;
     try {
       status = this.listener!(chunk, ctx);

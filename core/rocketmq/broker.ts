@@ -503,7 +503,9 @@ export class Broker implements BrokerApi {
     const lengths = this.lengths;
     let off = 0;
     for (let i = 0; i < n; i++) {
-      const body = msgs[i]!.body as Uint8Array;
+      const body = msgs[i]!.body as unknown;
+      // Read again after the checks: a body whose getter answers differently now is refused.
+      if (!(body instanceof Uint8Array) || off + headerBytes + body.length > total) throw RocketErrors.messageIllegal('a message body changed while it was being sent');
       if (i > 0) {
         out.copyWithin(off, 0, headerBytes);
         out.writeDoubleLE(first + i, off + 8);

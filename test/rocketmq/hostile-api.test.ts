@@ -65,3 +65,17 @@ t.test('client-side public methods answer hostile arguments with typed errors', 
   await producer.shutdown();
   await pull.shutdown();
 });
+
+t.test('a message body whose getter changes its answer after the checks is refused, and takes no queue offset', async (t) => {
+  const { cluster } = openCluster(t);
+  cluster.createTopic('T', 1);
+  const broker = cluster.broker();
+  let reads = 0;
+  // Small while the broker checks it, large once it encodes it.
+  const shifty = { topic: 'T', get body() { return reads++ < 4 ? Buffer.alloc(10) : Buffer.alloc(1000); } };
+  t.throws(() => broker.sendMessage({ topic: 'T', queueId: 0, messages: [shifty] }), { code: 'MESSAGE_ILLEGAL' });
+  const ok = broker.sendMessage({ topic: 'T', queueId: 0, messages: [{ topic: 'T', body: Buffer.from('next') }] });
+  t.equal(ok.queueOffset, 0, 'the refused send used no queue offset');
+  cluster.dispatchNow();
+  t.equal(broker.getMaxOffset('T', 0), 1);
+});

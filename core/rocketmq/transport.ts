@@ -61,6 +61,42 @@ function compactMessages<T extends { body: unknown }>(list: readonly T[]): T[] {
   return list.map((m) => (m.body instanceof Uint8Array ? { ...m, body: compact(m.body) } : m));
 }
 
+/**
+ * A send of plain messages (topic and body only) as it crosses threads: the bodies end to end in
+ * one buffer plus their lengths, so the structured clone copies one ArrayBuffer, not one per
+ * message.
+ */
+export interface PackedSendRequest {
+  addr: string;
+  topic: string;
+  queueId: number;
+  producerGroup?: string;
+  bornTimestamp?: number;
+  bodies: Uint8Array;
+  lengths: Uint32Array;
+}
+
+function packPlain(addr: string, req: SendRequest): PackedSendRequest | undefined {
+  const list = req.messages;
+  if (list.length < 2) return undefined;
+  let total = 0;
+  for (const m of list) {
+    if (m === null || typeof m !== 'object' || m.topic !== req.topic || !(m.body instanceof Uint8Array) || m.tags !== undefined || m.keys !== undefined ||
+      m.properties !== undefined || m.delayTimeLevel !== undefined || m.flag !== undefined) return undefined;
+    total += m.body.length;
+  }
+  const bodies = new Uint8Array(total);
+  const lengths = new Uint32Array(list.length);
+  let off = 0;
+  for (let i = 0; i < list.length; i++) {
+    const b = list[i]!.body as Uint8Array;
+    bodies.set(b, off);
+    lengths[i] = b.length;
+    off += b.length;
+  }
+  return { addr, topic: req.topic, queueId: req.queueId, producerGroup: req.producerGroup, bornTimestamp: req.bornTimestamp, bodies, lengths };
+}
+
 /** Bodies that crossed a thread boundary arrive as Uint8Array; hand them on as Buffers. */
 function asBuffers<T extends { body: unknown }>(list: T[]): T[] {
   for (const m of list) {
@@ -103,6 +139,27 @@ export class TransportGateway {
     return (this.transport.nameServer as unknown as Record<string, (...a: unknown[]) => unknown>)[method]!(...args);
   }
 
+  /** A send packed by the worker (see PackedSendRequest), unpacked into messages viewing one buffer. */
+  brokerSendPacked(req: PackedSendRequest): unknown {
+    if (req === null || typeof req !== 'object') throw RocketErrors.invalid('packed send', 'an object');
+    const { bodies, lengths } = req;
+    if (!(bodies instanceof Uint8Array) || !(lengths instanceof Uint32Array)) throw RocketErrors.invalid('packed send', 'bodies (Uint8Array) and lengths (Uint32Array)');
+    const buf = Buffer.from(bodies.buffer, bodies.byteOffset, bodies.byteLength);
+    const messages: Array<{ topic: string; body: Buffer }> = new Array(lengths.length);
+    let off = 0;
+    for (let i = 0; i < lengths.length; i++) {
+      const end = off + lengths[i]!;
+      if (end > buf.length) throw RocketErrors.invalid('packed send lengths', `lengths that fit the ${buf.length} bytes of bodies`);
+      messages[i] = { topic: req.topic, body: buf.subarray(off, end) };
+      off = end;
+    }
+    if (off !== buf.length) throw RocketErrors.invalid('packed send lengths', `lengths that add up to the ${buf.length} bytes of bodies`);
+    const send: SendRequest = { topic: req.topic, queueId: req.queueId, messages };
+    if (req.producerGroup !== undefined) send.producerGroup = req.producerGroup;
+    if (req.bornTimestamp !== undefined) send.bornTimestamp = req.bornTimestamp;
+    return this.brokerCall(req.addr, 'sendMessage', [send]);
+  }
+
   brokerCall(addr: string, method: string, args: unknown[]): unknown {
     if (!Array.isArray(args)) throw RocketErrors.invalid('args', 'an array');
     if (!BROKER_METHODS.has(method)) throw RocketErrors.invalid('broker method', `one of the BrokerApi methods (got ${describeValue(method)})`);
@@ -131,7 +188,11 @@ export function connectTransport(port: MessagePort): Transport & { close(): void
   const brokerCall = async (addr: string, method: string, args: unknown[]): Promise<unknown> => {
     if (method === 'sendMessage') {
       const req = args[0] as SendRequest;
-      if (req && Array.isArray(req.messages)) args = [{ ...req, messages: compactMessages(req.messages) }];
+      if (req && Array.isArray(req.messages)) {
+        const packed = packPlain(addr, req);
+        if (packed) return gw.brokerSendPacked(packed);
+        args = [{ ...req, messages: compactMessages(req.messages) }];
+      }
     }
     const v = await gw.brokerCall(addr, method, args);
     if (method === 'pullMessage') return fromRaw(v as RawPullResult);

@@ -33,7 +33,7 @@ t.test('client-side public methods answer hostile arguments with typed errors', 
     ['pullConsumer', pull, ['fetchSubscribeMessageQueues', 'pull', 'pullBlockIfNotFound', 'updateConsumeOffset', 'fetchConsumeOffset', 'maxOffset', 'minOffset', 'searchOffset', 'viewMessage', 'queryMessage']],
     ['pushConsumer', push, ['subscribe', 'registerMessageListener', 'registerMessageListenerOrderly', 'allocatedQueues']],
     ['client', client, ['route', 'cachedRoute', 'cachedBroker', 'forgetRoute', 'brokerFor', 'brokersOf', 'viewMessage', 'queryMessage']],
-    ['gateway', gateway, ['nameServerCall', 'brokerCall']],
+    ['gateway', gateway, ['nameServerCall', 'brokerCall', 'brokerSendPacked']],
     ['cluster', cluster, ['broker', 'startBroker', 'createTopic']],
   ];
   const untyped = new Set<string>();

@@ -1,17 +1,19 @@
 /**
  * The regression gate: compares a run with a stored baseline on a noisy, shared machine.
  *
- * 1. Each run of an id is divided by the calibration speed index measured right before it
- *    (see calibration.ts), so a machine that is 30% slower this minute does not look like a
- *    30% regression.
- * 2. With per-run samples on both sides (≥ 4 runs each), a one-sided Mann-Whitney U test asks
- *    whether the current normalised runs are smaller than the baseline's; an id regresses when
- *    p < alpha (default 0.05) AND the median normalised ratio is below 1 − threshold (default
- *    0.10). Both are needed: the test alone flags tiny real changes, the ratio alone flags noise.
- * 3. With fewer runs, or without samples (a benchmark that only reports median/min/max; its
- *    figures are then normalised by the calibration measured around that benchmark), an id
- *    regresses when the normalised median ratio is below 1 − threshold and the run ranges do
- *    not overlap.
+ * 1. Each run of an id is divided by the calibration measured right before it (the speed index
+ *    × the CPU share the run got, see calibration.ts and runCalibration), so a machine that is
+ *    30% slower this minute does not look like a 30% regression.
+ * 2. With per-run samples on both sides (≥ 4 runs each): the upper quartile of the normalised
+ *    runs, current ÷ baseline, tested with a one-sided permutation test (upper-quantile-test.ts;
+ *    `test: 'mann-whitney'` for the rank test). An id regresses when p < alpha AND the ratio is
+ *    below 1 − threshold (0.10): the test alone flags tiny real changes, the ratio alone noise.
+ * 3. With fewer runs, or without samples (median/min/max only; normalised by the calibration
+ *    measured around that benchmark), an id regresses when the normalised median ratio is below
+ *    1 − threshold and every current run is below every baseline run, which has the exact
+ *    p = 1 / C(n + m, n).
+ * 4. Holm's correction over all compared ids keeps alpha for the whole run (`familywise: false`
+ *    for alpha per id).
  * Higher ops/s is better; latency is reported but not gated (too noisy on a shared machine).
  */
 import { RESULTS_SCHEMA_VERSION, type BenchResult, type ResultsFile } from '../report/result';

@@ -120,20 +120,37 @@ async function runProducer(task: WorkerTask, producer: BenchProducer, ctl: Int32
   const pacer = new Int32Array(new SharedArrayBuffer(4));
   let idleWaits = 0;
 
-  const sendBatch = async (idx: number, count: number): Promise<void> => {
+  // Whether the send of each pool buffer settled (so the loop awaits only a send still running:
+  // at a fixed rate it runs once per wake-up, and every await is garbage).
+  const settled: boolean[] = new Array(IN_FLIGHT_BATCHES).fill(true);
+  const sendBatch = (idx: number, count: number): Promise<void> => {
     const data = pool[idx]!;
     const batchKeys = keys ? Array.from({ length: count }, () => (task.workload.keyDistributor === 'RANDOM_NANO' ? keys[(Math.random() * keys.length) | 0] : keys[keyCursor++ & 1023])) : undefined;
-    if (producer.sendBatch) {
-      const batch: MessageBatch = { data: count * size === data.length ? data : data.subarray(0, count * size), count, size };
-      if (batchKeys) batch.keys = batchKeys;
-      await producer.sendBatch(batch);
-    } else {
-      const ps: Promise<void>[] = [];
-      for (let j = 0; j < count; j++) ps.push(producer.send(batchKeys?.[j], data.subarray(j * size, (j + 1) * size)));
-      await Promise.all(ps);
+    let sending: Promise<unknown>;
+    try {
+      if (producer.sendBatch) {
+        const batch: MessageBatch = { data: count * size === data.length ? data : data.subarray(0, count * size), count, size };
+        if (batchKeys) batch.keys = batchKeys;
+        sending = producer.sendBatch(batch);
+      } else {
+        const ps: Promise<void>[] = [];
+        for (let j = 0; j < count; j++) ps.push(producer.send(batchKeys?.[j], data.subarray(j * size, (j + 1) * size)));
+        sending = Promise.all(ps);
+      }
+    } catch (e) {
+      sending = Promise.reject(e);
     }
-    f[counter] = f[counter]! + count;
-    f[counter + 1] = f[counter + 1]! + count * size;
+    return sending.then(
+      () => {
+        f[counter] = f[counter]! + count;
+        f[counter + 1] = f[counter + 1]! + count * size;
+        settled[idx] = true;
+      },
+      (e: unknown) => {
+        failure ??= e;
+        settled[idx] = true;
+      },
+    );
   };
 
   const backlog = (): number => {
@@ -175,7 +192,7 @@ async function runProducer(task: WorkerTask, producer: BenchProducer, ctl: Int32
     const idx = next;
     next = (next + 1) % IN_FLIGHT_BATCHES;
     const prev = inFlight[idx];
-    if (prev) await prev;
+    if (prev && !settled[idx]) await prev;
     if (failure !== undefined) break;
     // Stamp: intended send times at a fixed rate (coordinated omission corrected), now otherwise.
     const view = views[idx]!;
@@ -188,9 +205,8 @@ async function runProducer(task: WorkerTask, producer: BenchProducer, ctl: Int32
       }
     }
     sent += count;
-    inFlight[idx] = sendBatch(idx, count).catch((e: unknown) => {
-      failure ??= e;
-    });
+    settled[idx] = false;
+    inFlight[idx] = sendBatch(idx, count);
     // Give the event loop a turn now and then so driver callbacks (acks) are served.
     if ((next & 3) === 0) await yieldTurn();
   }

@@ -151,7 +151,20 @@ export class DirectProducer {
   }
 
   /** `count` values of `size` bytes back to back in `data`. */
-  async sendFixed(topic: string, data: Uint8Array, count: number, size: number, keys?: ReadonlyArray<string | undefined>): Promise<RecordMetadata[]> {
+  sendFixed(topic: string, data: Uint8Array, count: number, size: number, keys?: ReadonlyArray<string | undefined>): Promise<RecordMetadata[]> {
+    // Keyless to an attached topic: appended synchronously, no async frame (the common case at high rates).
+    if ((keys === undefined || keys === null) && this.attached.has(topic) && data instanceof Uint8Array && Number.isInteger(count) && Number.isInteger(size) && count >= 0 && size >= 0 && count * size <= data.length) {
+      try {
+        const { results, durable } = this.producer.sendFixedInternal(topic, Buffer.from(data.buffer, data.byteOffset, data.byteLength), count, size);
+        return durable === null ? Promise.resolve(results) : durable.then(() => results);
+      } catch (e) {
+        return Promise.reject(e);
+      }
+    }
+    return this.sendFixedSlow(topic, data, count, size, keys);
+  }
+
+  private async sendFixedSlow(topic: string, data: Uint8Array, count: number, size: number, keys?: ReadonlyArray<string | undefined>): Promise<RecordMetadata[]> {
     if (keys !== undefined && keys !== null && !Array.isArray(keys)) throw Errors.invalidArg('sendFixed(keys)', 'an array of keys or undefined');
     if (!(data instanceof Uint8Array) || !Number.isInteger(count) || !Number.isInteger(size) || count < 0 || size < 0 || count * size > data.length) {
       throw Errors.invalidArg('sendFixed(data, count, size)', 'count values of size bytes inside data');
@@ -202,6 +215,8 @@ export class DirectConsumer {
   private syncing: Promise<void> | null = null;
   private rotate = 0;
   private closed = false;
+  private eachVisitor: RecordVisitor | null = null;
+  private eachDecoder: BatchDecoder | null = null;
 
   constructor(
     private readonly host: Remote<KafkaWorkerHost>,
@@ -272,6 +287,46 @@ export class DirectConsumer {
   pollEach(timeoutMs: number, maxRecords: number, visit: RecordVisitor): Promise<number> {
     if (typeof visit !== 'function') return Promise.reject(Errors.invalidArg('pollEach(visit)', 'a function'));
     return this.fetchWaiting(timeoutMs, maxRecords, 'pollEach', (payload, _topic, _partition, from, limit) => visitBatch(payload, from, limit, visit));
+  }
+
+  /**
+   * pollEach without waiting and without a promise: visits what is readable now (at most
+   * `maxRecords`) and returns how many. A group sync that is due starts in the background (its
+   * reply needs this thread's event loop to turn now and then). Returns 0 until the first sync
+   * (subscribe / assign) completed. For a reader on a dedicated thread that waits with
+   * `blockForChange`.
+   */
+  fetchEach(maxRecords: number, visit: RecordVisitor): number {
+    if (this.closed) throw new MqlabError('ERR_CLOSED', 'consumer is closed');
+    if (!Number.isInteger(maxRecords) || maxRecords < 1) throw Errors.invalidArg('fetchEach(maxRecords)', 'a positive integer');
+    if (typeof visit !== 'function') throw Errors.invalidArg('fetchEach(visit)', 'a function');
+    this.syncSoon(false);
+    if (this.generation < 0) return 0;
+    if (this.eachDecoder === null || this.eachVisitor !== visit) {
+      this.eachVisitor = visit;
+      this.eachDecoder = (payload, _topic, _partition, from, limit) => visitBatch(payload, from, limit, visit);
+    }
+    try {
+      return this.fetchInto(this.eachDecoder, maxRecords);
+    } catch (e) {
+      if (!(e instanceof MqlabError && e.code === 'ERR_OUT_OF_RANGE')) throw e;
+      void this.syncSoon(true)?.catch(() => undefined);
+      return 0;
+    }
+  }
+
+  /** The engine's change counter now: read it before fetchEach, and pass it to blockForChange if nothing came. */
+  changeMark(): number {
+    return this.changes === null ? 0 : Atomics.load(this.changes, 0);
+  }
+
+  /**
+   * Blocks this thread (a futex wait, no event loop) until anything was appended after `mark`
+   * was read, or `timeoutMs` passed. Returns whether something changed.
+   */
+  blockForChange(mark: number, timeoutMs: number): boolean {
+    if (this.changes === null) return false;
+    return Atomics.wait(this.changes, 0, mark, timeoutMs) !== 'timed-out';
   }
 
   private async fetchWaiting(timeoutMs: number, maxRecords: number, what: string, decode: BatchDecoder): Promise<number> {

@@ -1,7 +1,7 @@
 // The allocation-free paths used at high rates: Producer.sendFixedInternal (keyless fixed-size
 // values encoded straight from one buffer, what DirectProducer.sendFixed and the worker host's
 // sendFixed use) must write exactly what send writes for the same messages; DirectConsumer.pollEach
-// must visit exactly the records poll returns.
+// (and its synchronous fetchEach / blockForChange) must visit exactly the records poll returns.
 import t from 'tap';
 import { MessageChannel } from 'node:worker_threads';
 import { connectKafka, serveKafka, type KafkaEngine } from '../../core/kafka';
@@ -81,6 +81,18 @@ t.test('DirectProducer.sendFixed (keyless) and DirectConsumer.pollEach on a serv
   });
   t.same([...seen].sort(), want.sort(), 'the values and offsets poll returns');
   t.equal(await consumer.pollEach(0, 10, () => undefined), 0, 'nothing left');
+  // The synchronous pair: fetchEach reads what is there, blockForChange waits for the next append.
+  const mark = consumer.changeMark();
+  t.equal(consumer.fetchEach(10, () => undefined), 0, 'fetchEach: nothing new');
+  t.equal(consumer.blockForChange(mark, 5), false, 'no append: the wait times out');
+  await producer.sendFixed('direct', data, 4, 16);
+  t.equal(consumer.blockForChange(mark, 1000), true, 'an append after the mark ends the wait at once');
+  const got: number[] = [];
+  t.equal(consumer.fetchEach(3, (_p, _s, _l, offset) => got.push(offset)), 3, 'at most maxRecords');
+  t.equal(consumer.fetchEach(10, (_p, _s, _l, offset) => got.push(offset)), 1);
+  t.equal(new Set(got).size, 4, 'four new records, each once');
+  t.throws(() => consumer.fetchEach(0, () => undefined), { code: 'ERR_INVALID_ARG' });
+  t.throws(() => consumer.fetchEach(1, null as never), { code: 'ERR_INVALID_ARG' });
   await t.rejects(consumer.pollEach(0, 10, 'x' as never), { code: 'ERR_INVALID_ARG' });
   await t.rejects(consumer.pollEach(0, 0, () => undefined), { code: 'ERR_INVALID_ARG' });
   await consumer.close();

@@ -66,3 +66,17 @@ t.test('the environment switch is validated', async (t) => {
   t.throws(() => throttleFromEnv({ MQLAB_BENCH_THROTTLE: '0.2', MQLAB_BENCH_THROTTLE_FILTER: '(' }), { code: 'ERR_INVALID_ARG' });
   t.throws(() => parseFraction(1, 'x'), { code: 'ERR_INVALID_ARG' });
 });
+
+t.test('the throttling driver wraps a workload engine, keeps every message and says it was throttled', async (t) => {
+  const { join } = await import('node:path');
+  const { loadWorkload } = await import('../../bench/drivers/workload-loader');
+  const { runWorkload } = await import('../../bench/drivers/run-workload');
+  const { throttledSpec, createDriver } = await import('../../bench/gate/throttled-driver');
+  const w = loadWorkload(join(__dirname, '..', '..', 'bench', 'workloads', 'noop-1-topic-1-partition-100b.yaml'));
+  const r = await runWorkload(throttledSpec({ module: 'bench/drivers/noop-engine.ts' }, 0.2), { ...w, messageCount: 200_000 }, { durationSec: 20, warmupSec: 0 });
+  t.equal(r.received, r.sent, 'every message delivered');
+  t.ok(r.sent >= 200_000);
+  t.equal(r.extra.throttle, 0.2);
+  t.throws(() => createDriver({}), { code: 'ERR_INVALID_ARG', message: /throttleInner/ });
+  t.throws(() => createDriver({ throttleInner: 'bench/drivers/noop-engine.ts', throttleFraction: 2 }), { code: 'ERR_INVALID_ARG' });
+});

@@ -10,12 +10,13 @@ import type { IndexFileLike } from './storage';
  *
  * The dispatcher stages entries and appends them in one call per round (`commitStaged`);
  * consumers see only committed entries (`maxOffset`). The newest entries dispatched since open
- * (up to CACHE_ENTRIES) are also kept in memory, so a consumer that keeps up scans them with no
- * read from the file (a pull per message would otherwise make a Buffer per pull).
+ * (up to CACHE_ENTRIES: 16 KiB per queue, allocated on its first entry) are also kept in memory,
+ * so a consumer that keeps up scans them with no read from the file (a pull per message would
+ * otherwise make a Buffer per pull).
  */
 export const CQ_UNIT_SIZE = 20;
 const STAGE_ENTRIES = 512;
-const CACHE_ENTRIES = 4096;
+const CACHE_ENTRIES = 1024;
 const CACHE_MASK = CACHE_ENTRIES - 1;
 
 export function writeInt64BE(buf: Buffer, off: number, value: number): void {

@@ -71,6 +71,12 @@ const MAX_BATCH_MESSAGES = 1000;
 const IN_FLIGHT_BATCHES = 8;
 /** Shortest pacing sleep of a fixed-rate producer (ms). */
 const PACE_MIN_MS = 0.02;
+/**
+ * MQLAB_BENCH_PACING=spin: a fixed-rate producer waits for its next message by yielding to the
+ * event loop (busy, a whole core) instead of sleeping on a futex: lower median latency (no timer
+ * slack), at the price of one core — the way to compare the two on a given machine.
+ */
+const SPIN_PACING = process.env.MQLAB_BENCH_PACING === 'spin';
 
 function phaseOf(ctl: Int32Array): number {
   return Atomics.load(ctl, CTL_PHASE);
@@ -176,6 +182,7 @@ async function runProducer(task: WorkerTask, producer: BenchProducer, ctl: Int32
       if (due <= 0) {
         const gapMs = (start + sent * interval - now) / 1e6;
         if (gapMs > 2) await sleepMs(Math.floor(gapMs - 1));
+        else if (SPIN_PACING) await yieldTurn();
         else {
           // Sleep on a futex until the next message is due: the kernel's timer slack (about
           // 50 µs) makes each wake-up carry a few messages, the thread is idle meanwhile, and

@@ -70,7 +70,6 @@ interface ScanResult {
 }
 
 const NO_POSITIONS: number[] = [];
-const RESOLVED = Promise.resolve();
 let capturedResolve: ((result: never) => void) | undefined;
 /** A promise executor that stores `resolve` in capturedResolve (read right after `new Promise`). */
 function captureResolve(resolve: (result: never) => void): void {
@@ -544,7 +543,7 @@ export class Broker implements BrokerApi {
       throw e;
     }
     this.dispatcher.requestMany(cq, first, positions, this.log.endPosition, undefined, undefined);
-    this.afterAppend();
+    this.afterAppend(cq.waiting > 0);
     return positions;
   }
 
@@ -588,23 +587,25 @@ export class Broker implements BrokerApi {
       throw e;
     }
     this.dispatcher.requestMany(cqs, offsets, positions, this.log.endPosition, tagsCodes, keyed);
-    this.afterAppend();
+    this.afterAppend(Array.isArray(cqs) ? cqs.some((q) => q.waiting > 0) : cqs.waiting > 0);
     return positions;
   }
 
-  private afterAppend(): void {
+  /** `waited`: a long poll is held on a queue this put wrote to. */
+  private afterAppend(waited: boolean): void {
     const lag = this.dispatcher.lagBytes;
     if (lag > this.maxObservedLag) this.maxObservedLag = lag;
     if (lag >= this.maxLag) {
       this.inlineDispatches++;
       this.dispatcher.dispatch();
+    } else if (waited) {
+      // A long poll is waiting: dispatch now, so its pull is answered by this put (as RocketMQ's
+      // reput notifies held requests). No listener runs here: the answer settles a promise.
+      this.dispatcher.dispatch();
     } else if (!this.dispatchScheduled) {
+      // Otherwise on the next turn, so that the puts of a busy turn are dispatched together.
       this.dispatchScheduled = true;
-      // A long poll is waiting: dispatch as soon as the writer's synchronous work is done (its
-      // pull is answered in this turn, as RocketMQ's reput notifies held requests). Otherwise
-      // on the next turn, so that the puts of a busy turn are dispatched together.
-      if (this.heldPulls.length > 0) void RESOLVED.then(this.dispatchTask);
-      else setImmediate(this.dispatchTask);
+      setImmediate(this.dispatchTask);
     }
   }
 
@@ -665,9 +666,9 @@ export class Broker implements BrokerApi {
     const promise = new Promise<R>(captureResolve);
     const held = new HeldPull<R>(this, cq, offset, maxMsgNums, sub, format, capturedResolve as (result: R) => void, performance.now() + wait);
     capturedResolve = undefined;
-    cq.waiters.push(held);
-    held.index = this.heldPulls.length;
-    this.heldPulls.push(held);
+    cq.addWaiter(held);
+    held.index = this.heldCount;
+    this.heldPulls[this.heldCount++] = held;
     if (held.deadline < this.holdTimerAt) this.armHoldTimer(held.deadline);
     return promise;
   }
@@ -676,17 +677,15 @@ export class Broker implements BrokerApi {
   answerHeld<R>(held: HeldPull<R>, arrived: boolean): void {
     const i = held.index;
     if (i < 0) return;
-    // Swap-remove: the held list is unordered.
-    const last = this.heldPulls.pop()!;
+    // Swap-remove: the held list is unordered and keeps its length (no reallocation per pull).
+    const last = this.heldPulls[--this.heldCount]!;
+    this.heldPulls[this.heldCount] = undefined;
     if (last !== held) {
       this.heldPulls[i] = last;
       last.index = i;
     }
     held.index = -1;
-    if (!arrived) {
-      const w = held.cq.waiters.indexOf(held);
-      if (w >= 0) held.cq.waiters.splice(w, 1);
-    }
+    if (!arrived) held.cq.removeWaiter(held);
     let result: R;
     try {
       result = held.format(this.running ? this.scan(held.cq, held.offset, held.maxMsgNums, held.sub) : noNewMessage(held.offset, held.cq));
@@ -696,8 +695,10 @@ export class Broker implements BrokerApi {
     held.resolve(result);
   }
 
+  // Slots [0, heldCount) hold the held pulls.
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  private readonly heldPulls: HeldPull<any>[] = [];
+  private readonly heldPulls: Array<HeldPull<any> | undefined> = [];
+  private heldCount = 0;
   private holdTimer: NodeJS.Timeout | undefined;
   private holdTimerAt = Number.POSITIVE_INFINITY;
 
@@ -714,7 +715,7 @@ export class Broker implements BrokerApi {
     const now = performance.now() + 1;
     let next = Number.POSITIVE_INFINITY;
     // Backwards: answering one moves the last into its slot, which was visited already.
-    for (let i = this.heldPulls.length - 1; i >= 0; i--) {
+    for (let i = this.heldCount - 1; i >= 0; i--) {
       const held = this.heldPulls[i]!;
       if (held.deadline <= now) this.answerHeld(held, false);
       else if (held.deadline < next) next = held.deadline;
@@ -1061,7 +1062,7 @@ export class Broker implements BrokerApi {
     this.running = false;
     if (this.holdTimer !== undefined) clearTimeout(this.holdTimer);
     this.holdTimer = undefined;
-    while (this.heldPulls.length > 0) this.answerHeld(this.heldPulls[this.heldPulls.length - 1]!, false);
+    while (this.heldCount > 0) this.answerHeld(this.heldPulls[this.heldCount - 1]!, false);
     this.consumers.wakeAll();
     if (options.unregister !== false && this.opts.nameServer) {
       void Promise.resolve(this.opts.nameServer.unregisterBroker(this.clusterName, this.brokerName, this.brokerAddr)).catch(() => undefined);

@@ -47,9 +47,11 @@ export class ConsumeQueue {
   private oneEntry: Buffer | undefined;
   /** Entries in the file, kept here so the dispatcher does not ask the file for every message. */
   private fileCount: number;
-  /** Long-polling pull requests waiting for the next entry. */
-  waiters: ArrivalWaiter[] = [];
-  private spareWaiters: ArrivalWaiter[] = [];
+  // Long-polling pull requests waiting for the next entry: slots [0, waiterCount) of `waiters`.
+  // The arrays keep their length (a shrunk array reallocates on the next push, once per pull).
+  private waiters: Array<ArrivalWaiter | undefined> = [];
+  private waiterCount = 0;
+  private spareWaiters: Array<ArrivalWaiter | undefined> = [];
   /** Entries from this queue offset on are in the cache (those dispatched since open or truncate). */
   private cacheFrom: number;
   private cachePositions: Float64Array | undefined;
@@ -110,13 +112,38 @@ export class ConsumeQueue {
     this.staged = 0;
   }
 
-  /** Wakes the pull requests waiting on this queue (each is dropped from `waiters` first). */
+  addWaiter(w: ArrivalWaiter): void {
+    this.waiters[this.waiterCount++] = w;
+  }
+
+  /** Drops a waiter (its time is over); false if it is not waiting here. */
+  removeWaiter(w: ArrivalWaiter): boolean {
+    const list = this.waiters;
+    for (let i = 0; i < this.waiterCount; i++) {
+      if (list[i] !== w) continue;
+      list[i] = list[--this.waiterCount];
+      list[this.waiterCount] = undefined;
+      return true;
+    }
+    return false;
+  }
+
+  get waiting(): number {
+    return this.waiterCount;
+  }
+
+  /** Wakes the pull requests waiting on this queue (all are dropped from the waiters first). */
   notifyArrival(): void {
+    const n = this.waiterCount;
+    if (n === 0) return;
     const w = this.waiters;
-    if (w.length === 0) return;
     this.waiters = this.spareWaiters;
-    for (let i = 0; i < w.length; i++) w[i]!.onArrival();
-    w.length = 0;
+    this.waiterCount = 0;
+    for (let i = 0; i < n; i++) {
+      const waiter = w[i]!;
+      w[i] = undefined;
+      waiter.onArrival();
+    }
     this.spareWaiters = w;
   }
 

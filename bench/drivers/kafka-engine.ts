@@ -9,7 +9,7 @@
  * (DirectConsumer) — the engine's thread only handles group steps. Path `rpc`: every send and poll
  * is a message to the engine's thread (RemoteProducer.sendFixed, RemoteConsumer.pollPacked).
  *
- * Options: `path` ('direct' | 'rpc'), `blockingWaitMs` (a direct consumer blocks on a futex this long before sleeping on the event loop, default 5 as the no-op engine's consumers), `acks` (0 | 1 | 'all', default the workload's or 1),
+ * Options: `path` ('direct' | 'rpc'), `blockingWaitMs` (a direct consumer blocks on a futex this long before sleeping on the event loop, default 5 as the no-op engine's consumers), `syncIntervalMs` (a direct consumer's group sync with the engine, default 200), `acks` (0 | 1 | 'all', default the workload's or 1),
  * `flush` ('none' | 'async'), `segmentBytes`, `dataDir` (default a fresh temp dir, removed on close).
  */
 import * as fs from 'node:fs';
@@ -210,7 +210,8 @@ export class KafkaEngineDriver implements BenchDriver {
     const remote = this.needRemote();
     if (this.direct) {
       const blockingWaitMs = typeof this.options.blockingWaitMs === 'number' ? this.options.blockingWaitMs : 5;
-      const consumer = await remote.directConsumer({ groupId: subscription, autoOffsetReset: 'earliest', syncIntervalMs: 200, blockingWaitMs });
+      const syncIntervalMs = typeof this.options.syncIntervalMs === 'number' ? this.options.syncIntervalMs : 200;
+      const consumer = await remote.directConsumer({ groupId: subscription, autoOffsetReset: 'earliest', syncIntervalMs, blockingWaitMs });
       await consumer.subscribe([topic]);
       const c = new DirectBenchConsumer(consumer, callback, Math.max(1, blockingWaitMs));
       this.open.add(c);

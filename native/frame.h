@@ -71,6 +71,17 @@ inline uint32_t checksum(uint32_t len, int64_t ts, const uint8_t* payload) {
   return crc32cFrame(lengthWord(len), ts, payload, len);
 }
 
+// As write, with the checksum taken over the copy in the segment rather than over `payload`: one
+// pass over the bytes while they are in cache, and a source that changes during the copy (a
+// SharedArrayBuffer) cannot leave a frame whose checksum does not match what was stored.
+inline void writeChecked(uint8_t* dst, const uint8_t* payload, uint32_t len, int64_t ts) {
+  std::memcpy(dst + 8, &ts, 8);
+  std::memcpy(dst + 16, payload, len);
+  const uint32_t crc = checksum(len, ts, dst + 16);
+  std::memcpy(dst + 4, &crc, 4);
+  __atomic_store_n(reinterpret_cast<uint32_t*>(dst), lengthWord(len), __ATOMIC_RELEASE);
+}
+
 // What lies at `p` (with `avail` bytes of segment data left).
 enum class Check { Record, End, NotRecord, Truncated, BadCrc };
 

@@ -163,15 +163,15 @@ napi_value AppendPacked(napi_env env, napi_callback_info info) {
   }
   int64_t ts;
   if (!argTimestamp(env, argv[3], "timestamp", &ts)) return nullptr;
-  // Copy the lengths first: the JS side cannot change them under us, but a shared buffer could.
   const auto* lengths = static_cast<const uint32_t*>(lp);
   const size_t n = static_cast<size_t>(count);
   const uint32_t maxLen = h->log->config().maxRecordBytes;
-  thread_local std::vector<BatchItem> items;
-  items.resize(n);
+  // Lengths in a SharedArrayBuffer could change between this check and the copy: copy them.
+  thread_local std::vector<uint32_t> lens;
+  lens.assign(lengths, lengths + n);
   uint64_t off = 0;
   for (size_t i = 0; i < n; i++) {
-    const uint32_t len = lengths[i];
+    const uint32_t len = lens[i];
     if (len > maxLen) {
       throwError(env, "ERR_RECORD_TOO_LARGE",
                  "lengths[" + std::to_string(i) + "] = " + std::to_string(len) + " exceeds maxRecordBytes (" +
@@ -184,7 +184,6 @@ napi_value AppendPacked(napi_env env, napi_callback_info info) {
                      std::to_string(i));
       return nullptr;
     }
-    items[i] = {bytes + off, len, frame::checksum(len, ts, bytes + off)};
     off += len;
   }
   if (exact && off != bytesLen) {
@@ -193,7 +192,7 @@ napi_value AppendPacked(napi_env env, napi_callback_info info) {
     return nullptr;
   }
   return guarded(env, [&]() -> napi_value {
-    return makeNumber(env, static_cast<double>(h->log->appendBatch(items.data(), n, ts)));
+    return makeNumber(env, static_cast<double>(h->log->appendPacked(bytes, lens.data(), n, ts)));
   });
 }
 

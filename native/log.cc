@@ -379,6 +379,34 @@ uint64_t LogCore::appendBatch(const BatchItem* items, size_t count, int64_t ts) 
   return first;
 }
 
+uint64_t LogCore::appendPacked(const uint8_t* bytes, const uint32_t* lengths, size_t count, int64_t ts) {
+  // As appendBatch, with each record checksummed as it is copied (frame::writeChecked), and no
+  // per-record item array.
+  std::lock_guard<AppendLock> g(appendMu_);
+  uint64_t first = active_->base() + writeOffset_;
+  size_t done = 0;
+  noteTimestamp(ts);
+  try {
+    for (; done < count; done++) {
+      const uint32_t len = lengths[done];
+      const uint64_t bytesNeeded = frame::frameBytes(len);
+      if (writeOffset_ + bytesNeeded + frame::kEndBytes > active_->dataCapacity()) {
+        roll();
+        noteTimestamp(ts);
+        if (done == 0) first = active_->base();
+      }
+      frame::writeChecked(active_->data() + writeOffset_, bytes, len, ts);
+      writeOffset_ += bytesNeeded;
+      bytes += len;
+    }
+  } catch (...) {
+    if (done > 0) publish(active_->base() + writeOffset_, done);
+    throw;
+  }
+  publish(active_->base() + writeOffset_, count);
+  return first;
+}
+
 void LogCore::roll() {
   std::unique_ptr<Segment> spare = takeSpare();
   const uint64_t newBase = active_->base() + writeOffset_;

@@ -79,6 +79,9 @@ class LogCore {
 
   uint64_t append(const uint8_t* payload, uint32_t len, int64_t timestamp);
   uint64_t appendBatch(const BatchItem* items, size_t count, int64_t timestamp);
+  // `count` records laid end to end from `bytes`, record i lengths[i] bytes (each already checked
+  // against maxRecordBytes by the caller).
+  uint64_t appendPacked(const uint8_t* bytes, const uint32_t* lengths, size_t count, int64_t timestamp);
 
   // Checks that a record starts at `position` and returns its segment (kept alive by the caller).
   std::shared_ptr<Segment> locate(uint64_t position, uint64_t* offset, uint32_t* len, int64_t* ts, uint64_t* next);

@@ -7,6 +7,7 @@
  *                              100-byte records into a prefaulted mapping: no JS, the ceiling
  *   core.append.100B           CommitLog.append, one call per record, flush 'none', 64 MiB segments
  *   core.appendBatch.100B      CommitLog.appendBatch, 1000 records per call
+ *   core.appendPacked.100B     CommitLog.appendPacked, the same 1000 records in one buffer per call
  *   core.append.1KB            CommitLog.append of 1 KiB records (see bytesPerSec)
  *   core.read.100B             CommitLog.read by position of 100-byte records
  *   core.append.100B.workers2  two worker threads appending to one log, aggregate
@@ -178,6 +179,19 @@ const CASES: Record<string, Case> = {
         for (let i = 0; i < calls; i++) log.appendBatch(batch);
       });
       return summarize('core.appendBatch.100B', rates, 100);
+    }),
+
+  'core.appendPacked.100B': ({ runs, quick }) =>
+    withLog({}, async (log) => {
+      // The same 1000 records as core.appendBatch.100B, already laid end to end in one buffer (as a
+      // producer that encodes its own batches has them): what the addon costs without the staging copy.
+      const packed = Buffer.concat(Array.from({ length: 1000 }, (_, i) => Buffer.alloc(100, i)));
+      const lengths = new Uint32Array(1000).fill(100);
+      const calls = quick ? 300 : 1000;
+      const rates = await measure('appendPacked', runs, calls * 1000, () => {
+        for (let i = 0; i < calls; i++) log.appendPacked(packed, lengths);
+      });
+      return summarize('core.appendPacked.100B', rates, 100);
     }),
 
   'core.append.1KB': ({ runs, quick }) =>
@@ -359,6 +373,7 @@ export function targetReport(results: readonly BenchResult[]): string[] {
   ratio('core.append.100B / core.limit.memcpy.100B', 'core.append.100B', 'core.limit.memcpy.100B', 0.3);
   ratio('core.append.100B / core.fs-writeSync.100B', 'core.append.100B', 'core.fs-writeSync.100B', 10);
   ratio('core.appendBatch.100B / core.limit.memcpy.100B', 'core.appendBatch.100B', 'core.limit.memcpy.100B', 0.6);
+  ratio('core.appendPacked.100B / core.limit.memcpy.100B', 'core.appendPacked.100B', 'core.limit.memcpy.100B', 0.6);
   const kb = by.get('core.append.1KB');
   if (kb) lines.push(`${'core.append.1KB (GB/s)'.padEnd(44)} wall ${(kb.bytesPerSec / 1e9).toFixed(2).padStart(7)}  cpu ${(((kb.extra?.cpuOpsPerSec as number) ?? 0) * 1024 / 1e9).toFixed(2).padStart(7)}  target >= 2`);
   ratio('core.append.100B.workers2 / core.append.100B', 'core.append.100B.workers2', 'core.append.100B', 1.3, false);

@@ -22,27 +22,12 @@ import { RabbitEngine } from '../../core/rabbitmq';
 import type { Channel, ConfirmChannel } from '../../core/rabbitmq';
 import { summarizeRuns, type BenchResult } from '../report/result';
 import type { BenchFunctionOptions } from './driver';
+import { sendAtFixedRate } from './fixed-rate-sender';
 
 const SIZE = 100;
 const BATCH = 1000;
 
 const yieldTurn = (): Promise<void> => new Promise((r) => setImmediate(r));
-const SLEEPER = new Int32Array(new SharedArrayBuffer(4));
-/** How much earlier than due the fixed-rate producer wakes (covers the futex wake-up overshoot). */
-const WAKE_EARLY_NS = 60_000;
-
-let spinSink = 0;
-/**
- * About a microsecond of work that allocates nothing, between clock reads of a spin
- * wait: every clock read allocates (process.hrtime() arrays behind performance.now(), a bigint
- * from hrtime.bigint()), and a wait that reads it back to back makes garbage fast enough for a
- * young-generation collection every few milliseconds.
- */
-function spinPause(): void {
-  let x = spinSink;
-  for (let i = 0; i < 512; i++) x = (x * 1103515245 + 12345) | 0;
-  spinSink = x;
-}
 
 function openEngine(): { engine: RabbitEngine; cleanup: () => Promise<void> } {
   const dir = mkdtempSync(join(tmpdir(), 'mqlab-rabbit-bench-'));
@@ -167,35 +152,17 @@ async function runFixedRate(seconds: number, rate: number): Promise<LatencyRun> 
     const payload = Buffer.alloc(SIZE, 7);
     const intervalNs = 1e9 / rate;
     const total = Math.floor(seconds * rate);
-    let sent = 0;
     const start = nowNs();
     const warmupAt = start + warmupNs;
-    while (sent < total) {
-      const due = Math.min(total, Math.floor((nowNs() - start) / intervalNs) + 1);
-      while (sent < due) {
-        payload.writeDoubleLE(start + sent * intervalNs, 0);
+    await sendAtFixedRate({
+      start, intervalNs, total, now: nowNs,
+      send: (i) => {
+        payload.writeDoubleLE(start + i * intervalNs, 0);
         payload.writeDoubleLE(nowNs(), 8);
         ch.sendToQueue('bench', payload);
-        sent++;
-        // Behind schedule (after a stall), publish the backlog in small rounds, each delivered
-        // before the next: a message published early in a long round would otherwise wait for
-        // the whole round to be published before the pump hands it to the consumer.
-        if ((sent & 7) === 0 && sent < due) await yieldTurn();
-      }
-      // One event-loop turn per publishing round: the engine's pump delivers (a microtask, before
-      // the turn), and its per-turn bookkeeping runs.
-      await yieldTurn();
-      if (sent >= total) break;
-      // Then wait for the next message's due time: sleep (not spin) when it is far, so a thread
-      // that sleeps is woken promptly by the scheduler, and spin the rest synchronously with few
-      // clock reads. A wait that went round the event loop (a promise, an immediate and a bigint
-      // per lap, millions of laps a second) made ~900 MB/s of garbage: a 0.15-0.25 ms scavenge
-      // every 7 ms, and messages due during one were late by up to that. Now one every ~80 ms.
-      const nextDue = start + sent * intervalNs;
-      const waitNs = nextDue - nowNs();
-      if (waitNs > WAKE_EARLY_NS + 20_000) Atomics.wait(SLEEPER, 0, 0, (waitNs - WAKE_EARLY_NS) / 1e6);
-      while (nowNs() < nextDue) spinPause();
-    }
+      },
+    });
+    const sent = total;
     while (consumed < sent) await yieldTurn();
     const elapsed = (nowNs() - start) / 1e9;
     const us = (q: number): number => hist.getValueAtPercentile(q) / 1000;

@@ -31,6 +31,7 @@ import { nowNs, type BenchFunctionOptions, type Workload } from './driver';
 import { summarizeLatency } from './run-workload';
 import { benchWorkload } from './workload-bench';
 import { newLatencyHistogram } from './workload-worker';
+import { sendAtFixedRate } from './fixed-rate-sender';
 
 const BODY_BYTES = 100;
 const BATCH = 1024;
@@ -38,17 +39,6 @@ const TOPIC = 'BenchTopic';
 const QUEUES = 4;
 const E2E_RATE = Number(process.env.MQLAB_RMQ_E2E_RATE ?? 50_000);
 
-const yieldTurn = (): Promise<void> => new Promise((r) => setImmediate(r));
-const SLEEPER = new Int32Array(new SharedArrayBuffer(4));
-/** How much earlier than due the fixed-rate producer wakes (covers the futex wake-up overshoot). */
-const WAKE_EARLY_NS = 60_000;
-let spinSink = 0;
-/** About a microsecond of work that allocates nothing, between clock reads of a spin wait. */
-function spinPause(): void {
-  let x = spinSink;
-  for (let i = 0; i < 512; i++) x = (x * 1103515245 + 12345) | 0;
-  spinSink = x;
-}
 
 function tempCluster(): { cluster: RocketCluster; cleanup: () => void } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mqlab-rocketmq-bench-'));
@@ -190,31 +180,17 @@ async function e2eRun(seconds: number, warmupSec: number) {
     const onFail = () => failed++;
     const t0 = nowNs();
     warmEndNs = t0 + warmupSec * 1e9;
-    let sent = 0;
     let failed = 0;
-    while (sent < total) {
-      const due = Math.min(total, Math.floor((nowNs() - t0) / intervalNs) + 1);
-      while (sent < due) {
+    await sendAtFixedRate({
+      start: t0, intervalNs, total, now: nowNs,
+      send: (i) => {
         const b = Buffer.from(body);
-        b.writeDoubleLE(t0 + sent * intervalNs, 0);
+        b.writeDoubleLE(t0 + i * intervalNs, 0);
         b.writeDoubleLE(nowNs(), 8);
         producer.send({ topic: TOPIC, body: b }).catch(onFail);
-        sent++;
-        // Behind schedule (after a stall): the backlog goes out in rounds of 8, each delivered
-        // before the next, so an early message does not wait for a long round to be sent.
-        if ((sent & 7) === 0 && sent < due) await yieldTurn();
-      }
-      // One event-loop turn per round: the dispatcher and the consumer run.
-      await yieldTurn();
-      if (sent >= total) break;
-      // Then wait for the next due time: sleep when it is far, spin the rest with few clock reads.
-      // A wait that went round the event loop (a promise, an immediate and a bigint per lap) made
-      // garbage fast enough for a young-generation collection every few milliseconds.
-      const nextDue = t0 + sent * intervalNs;
-      const waitNs = nextDue - nowNs();
-      if (waitNs > WAKE_EARLY_NS + 20_000) Atomics.wait(SLEEPER, 0, 0, (waitNs - WAKE_EARLY_NS) / 1e6);
-      while (nowNs() < nextDue) spinPause();
-    }
+      },
+    });
+    const sent = total;
     const deadline = Date.now() + 5000;
     while (received < sent && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
     await consumer.shutdown();

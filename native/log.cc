@@ -354,21 +354,22 @@ uint64_t LogCore::append(const uint8_t* payload, uint32_t len, int64_t ts) {
   return pos;
 }
 
-uint64_t LogCore::appendBatch(const BatchItem* items, size_t count, int64_t ts) {
+template <typename LengthOf, typename WriteFrame>
+uint64_t LogCore::appendFrames(size_t count, int64_t ts, LengthOf lengthOf, WriteFrame writeFrame) {
   std::lock_guard<AppendLock> g(appendMu_);
   uint64_t first = active_->base() + writeOffset_;
   size_t done = 0;
   noteTimestamp(ts);  // before the first frame: a roll in the middle seals with it
   try {
     for (; done < count; done++) {
-      const BatchItem& it = items[done];
-      const uint64_t bytes = frame::frameBytes(it.len);
+      const uint32_t len = lengthOf(done);
+      const uint64_t bytes = frame::frameBytes(len);
       if (writeOffset_ + bytes + frame::kEndBytes > active_->dataCapacity()) {
         roll();
         noteTimestamp(ts);
         if (done == 0) first = active_->base();
       }
-      frame::write(active_->data() + writeOffset_, it.data, it.len, ts, it.crc);
+      writeFrame(active_->data() + writeOffset_, done, len);
       writeOffset_ += bytes;
     }
   } catch (...) {
@@ -379,32 +380,21 @@ uint64_t LogCore::appendBatch(const BatchItem* items, size_t count, int64_t ts) 
   return first;
 }
 
+uint64_t LogCore::appendBatch(const BatchItem* items, size_t count, int64_t ts) {
+  return appendFrames(
+      count, ts, [items](size_t i) { return items[i].len; },
+      [items, ts](uint8_t* dst, size_t i, uint32_t len) { frame::write(dst, items[i].data, len, ts, items[i].crc); });
+}
+
 uint64_t LogCore::appendPacked(const uint8_t* bytes, const uint32_t* lengths, size_t count, int64_t ts) {
-  // As appendBatch, with each record checksummed as it is copied (frame::writeChecked), and no
-  // per-record item array.
-  std::lock_guard<AppendLock> g(appendMu_);
-  uint64_t first = active_->base() + writeOffset_;
-  size_t done = 0;
-  noteTimestamp(ts);
-  try {
-    for (; done < count; done++) {
-      const uint32_t len = lengths[done];
-      const uint64_t bytesNeeded = frame::frameBytes(len);
-      if (writeOffset_ + bytesNeeded + frame::kEndBytes > active_->dataCapacity()) {
-        roll();
-        noteTimestamp(ts);
-        if (done == 0) first = active_->base();
-      }
-      frame::writeChecked(active_->data() + writeOffset_, bytes, len, ts);
-      writeOffset_ += bytesNeeded;
-      bytes += len;
-    }
-  } catch (...) {
-    if (done > 0) publish(active_->base() + writeOffset_, done);
-    throw;
-  }
-  publish(active_->base() + writeOffset_, count);
-  return first;
+  // Each record is checksummed as it is copied (frame::writeChecked); records are read in order,
+  // so the source pointer just moves on.
+  return appendFrames(
+      count, ts, [lengths](size_t i) { return lengths[i]; },
+      [&bytes, ts](uint8_t* dst, size_t, uint32_t len) {
+        frame::writeChecked(dst, bytes, len, ts);
+        bytes += len;
+      });
 }
 
 void LogCore::roll() {

@@ -119,6 +119,10 @@ class LogCore {
   void reportDamage(const Segment& seg, uint64_t off, uint64_t nextOff, const char* reason);
   [[noreturn]] void throwUnreadable(uint64_t pos, frame::Check c, uint64_t guessNext);
   void roll();
+  // Appends `count` frames contiguously under the append lock, rolling as needed:
+  // lengthOf(i) is record i's payload length, writeFrame(dst, i, len) writes its frame at dst.
+  template <typename LengthOf, typename WriteFrame>
+  uint64_t appendFrames(size_t count, int64_t ts, LengthOf lengthOf, WriteFrame writeFrame);
   std::unique_ptr<Segment> takeSpare();
   void wantSpare();
   void preparerLoop();

@@ -14,6 +14,7 @@ import { RESULTS_SCHEMA_VERSION, summarizeRuns, type ResultsFile } from '../repo
 import { compareResults, type GateOptions } from './gate';
 import type { CollectedSamples, SampleSet } from './collect-samples';
 import { REPO_ROOT } from '../drivers/load-driver';
+import { Rng } from '../../conformance/suites/framework/rng';
 
 export interface SimulationRates {
   runs: number;
@@ -21,17 +22,6 @@ export interface SimulationRates {
   falseAlarm: number;
   realSlowdown: number;
   exact20: number;
-}
-
-/** A small deterministic PRNG, so a simulation is repeatable. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(s ^ (s >>> 15), 1 | s);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 2 ** 32;
-  };
 }
 
 function draw(set: SampleSet, n: number, rnd: () => number, exclude: Set<number> = new Set()): { idx: number[]; samples: number[]; calibration: number[] } {
@@ -50,7 +40,8 @@ function fileOf(samples: number[], calibration: number[]): ResultsFile {
 }
 
 export function simulateGate(data: Pick<CollectedSamples, 'unchanged' | 'slowed'>, runs: number, trials: number, options: GateOptions = {}, seed = 1): SimulationRates {
-  const rnd = prng(seed);
+  const rng = new Rng(seed); // seeded: a run is repeatable
+  const rnd = (): number => rng.next();
   let fa = 0;
   let real = 0;
   let exact = 0;

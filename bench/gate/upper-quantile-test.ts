@@ -13,6 +13,7 @@
  * relabellings are enumerated when there are few; otherwise a fixed-seed random sample of them,
  * so the same inputs always give the same p-value.
  */
+import { Rng } from '../../conformance/suites/framework/rng';
 
 export interface UpperQuantileResult {
   /** q(a) / q(b): below 1 means `a` is slower. */
@@ -33,16 +34,6 @@ export function quantileSorted(s: ArrayLike<number>, q: number): number {
 
 export function quantile(xs: readonly number[], q: number): number {
   return quantileSorted([...xs].sort((x, y) => x - y), q);
-}
-
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(s ^ (s >>> 15), 1 | s);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 2 ** 32;
-  };
 }
 
 /** Number of ways to choose k of n (as a float; only compared with a limit). */
@@ -99,7 +90,8 @@ export function upperQuantileLess(a: readonly number[], b: readonly number[], q 
     }
     return { ratio: qa / qb, pLess: atMost / total };
   }
-  const rnd = prng(seed);
+  const rng = new Rng(seed); // seeded: a run is repeatable
+  const rnd = (): number => rng.next();
   const order = Array.from({ length: n + m }, (_, i) => i);
   for (let t = 0; t < permutations; t++) {
     // Partial Fisher-Yates: the first n of a random permutation go to side a.

@@ -11,6 +11,7 @@
         "native/js-bench.cc",
         "native/js-common.cc",
         "native/js-index-file.cc",
+        "native/js-latency-probe.cc",
         "native/js-log.cc",
         "native/log.cc",
         "native/segment.cc",

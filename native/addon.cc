@@ -7,6 +7,7 @@
 #include "js-bench.h"
 #include "js-common.h"
 #include "js-index-file.h"
+#include "js-latency-probe.h"
 #include "js-log.h"
 
 namespace mqlab {
@@ -72,6 +73,13 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("openIndexFile", fn);
   napi_create_function(env, "benchFrameCopy", NAPI_AUTO_LENGTH, BenchFrameCopy, nullptr, &fn);
   exports.Set("benchFrameCopy", fn);
+  const struct { const char* name; napi_callback cb; } probes[] = {
+      {"latencyProbe", LatencyProbe},   {"setThreadTimerSlack", SetThreadTimerSlack}, {"threadTimerSlack", ThreadTimerSlack},
+      {"setThreadNice", SetThreadNice}, {"threadNice", ThreadNice}};
+  for (const auto& p : probes) {
+    napi_create_function(env, p.name, NAPI_AUTO_LENGTH, p.cb, nullptr, &fn);
+    exports.Set(p.name, fn);
+  }
   return exports;
 }
 

@@ -10,7 +10,10 @@
  *                       bench/drivers/run-workload.ts with the kafka-engine driver (direct data
  *                       path); the harness's no-op engine runs the same shape right after each
  *                       run as a baseline (extra.noopBaseline*Us and *VsNoop ratios: the
- *                       machine's own latency floor in that run).
+ *                       machine's own latency floor in that run); and two bare threads (no V8,
+ *                       bench/drivers/bare-floor.ts) pace and hand off at the same rate with the
+ *                       same sleeps, once before the runs and after each (extra.bareFloor*Us and
+ *                       *VsBare ratios: the machine's floor without any JS).
  * Each id runs several times; the result is the median with min / max (summarizeRuns).
  *
  * Standalone: `npx tsx bench/drivers/kafka-bench.ts [quick] [--filter REGEX] [--runs N]` prints the results JSON.
@@ -23,6 +26,7 @@ import type { Message } from '../../core/kafka/types';
 import { summarizeRuns, type BenchResult } from '../report/result';
 import type { BenchFunctionOptions, Workload } from './driver';
 import { benchWorkload } from './workload-bench';
+import { bareFloor, type BareFloorResult } from './bare-floor';
 
 const RECORD_BYTES = 100;
 const SEND_BATCH = 1000;
@@ -145,13 +149,21 @@ export async function runKafkaBench(opts: BenchFunctionOptions & { quick?: boole
     // Baseline in the same run: the harness's no-op engine (SharedArrayBuffer rings, no storage)
     // with the same workload shape, one run right after each engine run, so a reader can tell
     // the engine's latency from the machine's (ratios in extra.*VsNoop).
+    const e2eRuns = opts.runs ?? (quick ? 2 : 3);
+    const probeMs = quick ? 2000 : 5000;
+    const bare: BareFloorResult[] = [];
+    const probe = async (): Promise<void> => {
+      if (!opts.signal?.aborted) bare.push(await bareFloor({ rate: E2E_WORKLOAD.producerRate, durationMs: probeMs, warmupMs: 500 }));
+    };
+    await probe();
     const outcome = await benchWorkload(E2E_WORKLOAD, {
-      runs: opts.runs ?? (quick ? 2 : 3),
+      runs: e2eRuns,
       durationSec: quick ? 4 : 15,
       warmupSec: quick ? 1 : 3,
       baseline: { workload: { ...E2E_WORKLOAD, model: 'noop', name: 'kafka-e2e-baseline-noop' } },
       ...(opts.signal ? { signal: opts.signal } : {}),
     });
+    for (let i = 1; i < e2eRuns; i++) await probe();
     if (outcome) {
       const r = outcome.result;
       r.id = 'kafka.e2e.100B';
@@ -167,11 +179,30 @@ export async function runKafkaBench(opts: BenchFunctionOptions & { quick?: boole
         r.extra.p99VsNoop = ratio(r.p99Us, b.p99Us);
         r.extra.p999VsNoop = ratio(r.p999Us, b.p999Us);
       }
+      if (bare.length > 0) {
+        const med = (k: 'p50Us' | 'p99Us' | 'p999Us') => Math.round(medianOf(bare.map((b) => b[k])) * 10) / 10;
+        r.extra.bareFloorP50Us = med('p50Us');
+        r.extra.bareFloorP99Us = med('p99Us');
+        r.extra.bareFloorP999Us = med('p999Us');
+        r.extra.bareFloorRuns = bare.length;
+        r.extra.bareFloorSecPerRun = probeMs / 1000;
+        r.extra.bareFloorP999UsEach = bare.map((b) => b.p999Us).join(' ');
+        r.extra.bareFloorLateWakeups = bare.map((b) => b.lateWakeups).join(' ');
+        const ratio = (x: number | undefined, y: number) => (x !== undefined && y > 0 ? Math.round((x / y) * 100) / 100 : -1);
+        r.extra.p99VsBare = ratio(r.p99Us, r.extra.bareFloorP99Us);
+        r.extra.p999VsBare = ratio(r.p999Us, r.extra.bareFloorP999Us);
+      }
       results.push(r);
     }
     progress('kafka.e2e.100B', ++done);
   }
   return results;
+}
+
+function medianOf(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 if (require.main === module) {

@@ -101,49 +101,31 @@ static int64_t realtimeNs() {
   return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
 }
 
-#if defined(__x86_64__)
-// clock_gettime costs 25-70 ns on these VMs, as much as the rest of an append. Between calls to
-// it (every 20 ms per thread) the time is extrapolated from the TSC, which is also the kernel's
-// clocksource here (constant, non-stop): same result to well under a millisecond.
-namespace {
-// One thread_local object, not four: in a shared library each thread_local access is a call to
-// __tls_get_addr, and this runs once per append.
-struct TscClock {
-  uint64_t baseTsc = 0;
-  int64_t baseNs = 0;
-  double nsPerTick = 0;
-  uint64_t windowTicks = 0;
-};
-}  // namespace
-
-int64_t nowMs() {
-  thread_local TscClock c;
-  TscClock& k = c;
-  const uint64_t t = __builtin_ia32_rdtsc();
-  if (k.nsPerTick > 0 && t >= k.baseTsc && t - k.baseTsc < k.windowTicks)
-    return (k.baseNs + static_cast<int64_t>(static_cast<double>(t - k.baseTsc) * k.nsPerTick)) / 1000000;
+int64_t WallClock::resync() {
   const int64_t ns = realtimeNs();
+#if defined(__x86_64__)
   const uint64_t t2 = __builtin_ia32_rdtsc();
-  if (k.baseTsc == 0 || t2 < k.baseTsc || ns < k.baseNs) {
-    k.baseTsc = t2;
-    k.baseNs = ns;
-    k.nsPerTick = 0;
-  } else if (ns - k.baseNs >= 1000000) {
-    const double rate = static_cast<double>(ns - k.baseNs) / static_cast<double>(t2 - k.baseTsc);
+  if (baseTsc_ == 0 || t2 < baseTsc_ || ns < baseNs_) {
+    baseTsc_ = t2;
+    baseNs_ = ns;
+    windowTicks_ = 0;
+  } else if (ns - baseNs_ >= 1000000) {
+    const double rate = static_cast<double>(ns - baseNs_) / static_cast<double>(t2 - baseTsc_);
     if (rate > 0.01 && rate < 100) {  // a 10 MHz .. 100 GHz counter; otherwise keep asking the kernel
-      k.nsPerTick = rate;
-      k.windowTicks = static_cast<uint64_t>(20e6 / rate);
+      msPerTick_ = rate / 1e6;
+      windowTicks_ = static_cast<uint64_t>(20e6 / rate);
+    } else {
+      windowTicks_ = 0;
     }
-    k.baseTsc = t2;
-    k.baseNs = ns;
+    baseTsc_ = t2;
+    baseNs_ = ns;
+    baseMs_ = static_cast<double>(ns) / 1e6;
   }
+#endif
   return ns / 1000000;
 }
-#else
-int64_t nowMs() { return realtimeNs() / 1000000; }
-#endif
 
-bool argTimestamp(napi_env env, napi_value v, const char* what, int64_t* out) {
+bool argTimestamp(napi_env env, napi_value v, const char* what, WallClock& clock, int64_t* out) {
   double d;
   if (napi_get_value_double(env, v, &d) == napi_ok) {
     if (!std::isfinite(d) || d < 0 || d > kMaxSafe) {
@@ -156,7 +138,7 @@ bool argTimestamp(napi_env env, napi_value v, const char* what, int64_t* out) {
   napi_valuetype t;
   napi_typeof(env, v, &t);
   if (t == napi_undefined) {
-    *out = nowMs();
+    *out = clock.nowMs();
     return true;
   }
   throwInvalid(env, what, std::string("a number or undefined (got ") + typeName(env, v) + ")");

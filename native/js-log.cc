@@ -35,6 +35,7 @@ struct LogHandle : DurableListener, JsHandle<LogHandle> {
   std::atomic<uint64_t> wanted{0};
   uint64_t lastSent = 0;  // flusher thread only
   bool refed = false;
+  WallClock clock;  // default timestamps of this thread's appends
 
   bool isOpen() const { return log != nullptr; }
 
@@ -65,6 +66,7 @@ struct LogHandle : DurableListener, JsHandle<LogHandle> {
 };
 
 napi_value Append(napi_env env, napi_callback_info info) {
+  const uint64_t ticks = WallClock::ticks();  // first: see WallClock::ticks
   napi_value argv[2];
   size_t argc = 2;
   void* data = nullptr;
@@ -79,8 +81,8 @@ napi_value Append(napi_env env, napi_callback_info info) {
   size_t len;
   int64_t ts;
   if (!argBytes(env, argv[0], "payload", &p, &len)) return nullptr;
-  if (argc < 2) ts = nowMs();  // the common case: no timestamp argument at all, no type check
-  else if (!argTimestamp(env, argv[1], "timestamp", &ts)) return nullptr;
+  if (argc < 2) ts = h->clock.msAt(ticks);  // the common case: no timestamp argument at all, no type check
+  else if (!argTimestamp(env, argv[1], "timestamp", h->clock, &ts)) return nullptr;
   if (len > h->log->config().maxRecordBytes) {
     throwError(env, "ERR_RECORD_TOO_LARGE",
                "payload of " + std::to_string(len) + " bytes exceeds maxRecordBytes (" +
@@ -103,7 +105,7 @@ napi_value AppendBatch(napi_env env, napi_callback_info info) {
     return nullptr;
   }
   int64_t ts;
-  if (!argTimestamp(env, argv[1], "timestamp", &ts)) return nullptr;
+  if (!argTimestamp(env, argv[1], "timestamp", h->clock, &ts)) return nullptr;
   uint32_t count;
   napi_get_array_length(env, argv[0], &count);
   if (count == 0) {
@@ -162,7 +164,7 @@ napi_value AppendPacked(napi_env env, napi_callback_info info) {
     return nullptr;
   }
   int64_t ts;
-  if (!argTimestamp(env, argv[3], "timestamp", &ts)) return nullptr;
+  if (!argTimestamp(env, argv[3], "timestamp", h->clock, &ts)) return nullptr;
   const auto* lengths = static_cast<const uint32_t*>(lp);
   const size_t n = static_cast<size_t>(count);
   const uint32_t maxLen = h->log->config().maxRecordBytes;

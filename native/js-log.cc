@@ -1,5 +1,6 @@
 #include "js-log.h"
 
+#include <algorithm>
 #include <atomic>
 #include <memory>
 #include <string>
@@ -251,6 +252,45 @@ napi_value ReadBatch(napi_env env, napi_callback_info info) {
   });
 }
 
+// readBatchInto(position, maxBytes, maxRecords, target): as readBatch, but the frames are copied
+// into the caller's `target` (reused across reads: no allocation) and at most target.length bytes
+// of them. Returns the bytes written and writes next into scratch[1]; when the first record alone
+// is larger than target, writes nothing and returns minus its frame size (grow target and retry).
+napi_value ReadBatchInto(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  LogHandle* h = LogHandle::fromCall(env, info, argv);
+  if (!h) return nullptr;
+  uint64_t pos;
+  double maxBytes, maxRecords;
+  const uint8_t* target;
+  size_t targetLen;
+  if (!argPosition(env, argv[0], "position", &pos) || !argInteger(env, argv[1], "maxBytes", 1, kMaxSafe, &maxBytes) ||
+      !argInteger(env, argv[2], "maxRecords", 1, kMaxSafe, &maxRecords) ||
+      !argBytes(env, argv[3], "target", &target, &targetLen))
+    return nullptr;
+  return guarded(env, [&]() -> napi_value {
+    thread_local std::vector<ReadSpan> spans;
+    spans.clear();
+    const uint64_t limit = std::min<uint64_t>(static_cast<uint64_t>(maxBytes), targetLen);
+    uint64_t next = h->log->collect(pos, limit == 0 ? 1 : limit, static_cast<uint64_t>(maxRecords), spans);
+    uint64_t total = 0;
+    for (auto& s : spans) total += s.bytes;
+    if (total > targetLen) {
+      // Only the first record can overshoot (collect returns at least one): report its size.
+      spans.clear();
+      return makeNumber(env, -static_cast<double>(total));
+    }
+    uint8_t* out = const_cast<uint8_t*>(target);
+    for (auto& s : spans) {
+      std::memcpy(out, s.segment->data() + s.offset, s.bytes);
+      out += s.bytes;
+    }
+    spans.clear();  // drop the segment references now, not at the next read
+    h->scratch[1] = static_cast<double>(next);
+    return makeNumber(env, static_cast<double>(total));
+  });
+}
+
 napi_value RequestDurable(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   LogHandle* h = LogHandle::fromCall(env, info, argv);
@@ -476,7 +516,7 @@ napi_value OpenLog(napi_env env, napi_callback_info info) {
                     {"appendBatch", AppendBatch},
                     {"appendPacked", AppendPacked},
                     {"read", Read},
-                    {"readBatch", ReadBatch},
+                    {"readBatch", ReadBatch}, {"readBatchInto", ReadBatchInto},
                     {"requestDurable", RequestDurable},
                     {"idle", Idle},
                     {"flushSync", FlushSync},

@@ -9,7 +9,7 @@
  * (DirectConsumer) — the engine's thread only handles group steps. Path `rpc`: every send and poll
  * is a message to the engine's thread (RemoteProducer.sendFixed, RemoteConsumer.pollPacked).
  *
- * Options: `path` ('direct' | 'rpc'), `blockingWaitMs` (a direct consumer blocks on a futex this long before sleeping on the event loop, default 5 as the no-op engine's consumers), `syncIntervalMs` (a direct consumer's group sync with the engine, default 200), `acks` (0 | 1 | 'all', default the workload's or 1),
+ * Options: `path` ('direct' | 'rpc'), `timerSlackNs` / `nice` (prctl timer slack / nice value of each worker thread, unset by default), `blockingWaitMs` (a direct consumer blocks on a futex this long before sleeping on the event loop, default 5 as the no-op engine's consumers), `syncIntervalMs` (a direct consumer's group sync with the engine, default 200), `acks` (0 | 1 | 'all', default the workload's or 1),
  * `flush` ('none' | 'async'), `segmentBytes`, `dataDir` (default a fresh temp dir, removed on close).
  */
 import * as fs from 'node:fs';
@@ -22,6 +22,7 @@ import { serveKafka } from '../../core/kafka/worker-host';
 import { connectKafka, type DirectConsumer, type RemoteConsumer, type RemoteKafka } from '../../core/kafka/remote';
 import type { Acks } from '../../core/kafka/types';
 import { copyBytes } from '../../core/kafka/batch-encoder';
+import { setThreadNice, setThreadTimerSlack } from './bare-floor';
 import type { RpcServer } from '../../core/threads';
 import type { BenchConsumer, BenchDriver, BenchProducer, ConsumerCallback, DriverContext, DriverLink, DriverOptions, MessageBatch, WorkerAssignment, Workload } from './driver';
 
@@ -70,8 +71,20 @@ class DirectBenchConsumer implements BenchConsumer {
     this.loop = this.run();
   }
 
+  /** scratch.subarray(0, n × size) for small n, made once per size (a view per batch was garbage). */
+  private views: Buffer[] = [];
+  private viewSize = -1;
+
   private flush(): void {
-    if (this.count > 0) this.callback.onBatch({ data: this.scratch.subarray(0, this.count * this.size), count: this.count, size: this.size });
+    if (this.count > 0) {
+      const n = this.count;
+      if (this.viewSize !== this.size) {
+        this.viewSize = this.size;
+        this.views = [];
+      }
+      const data = n < 64 ? (this.views[n] ??= this.scratch.subarray(0, n * this.size)) : this.scratch.subarray(0, n * this.size);
+      this.callback.onBatch({ data, count: n, size: this.size });
+    }
     this.count = 0;
     this.size = -1;
   }
@@ -167,6 +180,9 @@ export class KafkaEngineDriver implements BenchDriver {
       const segmentBytes = typeof this.options.segmentBytes === 'number' ? this.options.segmentBytes : 64 * 1024 * 1024;
       this.engine = KafkaEngine.open(this.dataDir, { flush, segmentBytes, retentionCheckIntervalMs: 0 });
     } else {
+      // Scheduling knobs for this worker thread (off by default; see docs/kafka.md for what they did).
+      if (typeof this.options.timerSlackNs === 'number' && process.platform === 'linux') setThreadTimerSlack(this.options.timerSlackNs);
+      if (typeof this.options.nice === 'number') setThreadNice(this.options.nice);
       const link = ctx.link as KafkaLink | undefined;
       if (!link || typeof link !== 'object' || !link.port) throw new MqlabError('ERR_INVALID_ARG', 'kafka driver in a worker needs the link from the host driver');
       this.remote = connectKafka(link.port);

@@ -68,6 +68,11 @@ export class AttachedPartition implements ProducerPartition {
     return this.log.readBatch(position, maxBytes);
   }
 
+  /** Frames from `position` into `target` (see PartitionLog.readBatchInto). */
+  readInto(position: number, target: Uint8Array, maxBytes: number): number {
+    return this.log.readBatchInto(position, target, maxBytes);
+  }
+
   close(): void {
     this.log.close();
   }

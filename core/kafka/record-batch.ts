@@ -42,8 +42,8 @@ export function batchMaxTimestamp(payload: Buffer): number {
   return payload.readDoubleLE(24);
 }
 /** Offset after the batch's last record. */
-export function batchNextOffset(payload: Buffer): number {
-  return payload.readDoubleLE(8) + payload.readUInt32LE(4);
+export function batchNextOffset(payload: Buffer, start = 0): number {
+  return payload.readDoubleLE(start + 8) + payload.readUInt32LE(start + 4);
 }
 
 export function isBatch(payload: Buffer): boolean {
@@ -125,11 +125,16 @@ export type RecordVisitor = (payload: Buffer, valueStart: number, valueLength: n
  * how many were visited.
  */
 export function visitBatch(payload: Buffer, fromOffset: number, limit: number, visit: RecordVisitor): number {
-  const count = payload.readUInt32LE(4);
-  const base = payload.readDoubleLE(8);
-  const baseTs = payload.readDoubleLE(16);
-  const perRecordTs = (payload[1]! & PER_RECORD_TIMESTAMPS) !== 0;
-  let pos = BATCH_HEADER_BYTES;
+  return visitBatchAt(payload, 0, fromOffset, limit, visit);
+}
+
+/** visitBatch for a batch that starts at `start` inside `payload` (value ranges are in payload's coordinates). */
+export function visitBatchAt(payload: Buffer, start: number, fromOffset: number, limit: number, visit: RecordVisitor): number {
+  const count = payload.readUInt32LE(start + 4);
+  const base = payload.readDoubleLE(start + 8);
+  const baseTs = payload.readDoubleLE(start + 16);
+  const perRecordTs = (payload[start + 1]! & PER_RECORD_TIMESTAMPS) !== 0;
+  let pos = start + BATCH_HEADER_BYTES;
   let visited = 0;
   for (let i = 0; i < count && visited < limit; i++) {
     let ts = baseTs;

@@ -10,7 +10,7 @@ import { Errors, MqlabError } from '../errors';
 import { optionsArg } from './validate';
 import { Producer } from './producer';
 import { AttachedEngine, AttachedPartition } from './attached';
-import { batchNextOffset, decodeBatch, visitBatch, type RecordVisitor } from './record-batch';
+import { batchNextOffset, decodeBatch, visitBatchAt, type RecordVisitor } from './record-batch';
 
 /**
  * The Kafka engine seen from a worker thread: the same producer / consumer API as in process,
@@ -194,7 +194,19 @@ interface DirectReader {
   position: number;
   chunk: LogRecord[] | null;
   chunkIndex: number;
+  /** The visiting path's frames (log frames copied by readInto, reused: nothing allocated per read). */
+  frames: Buffer | null;
+  frameOff: number;
+  frameEnd: number;
+  /** Log position of the frame at frameOff (the frames are stale once the reader's position differs). */
+  framePos: number;
 }
+
+/** Bytes of a log frame's header (core/log: length, checksum, timestamp) and a frame's padded size. */
+const FRAME_HEADER = 16;
+const frameBytes = (len: number): number => (FRAME_HEADER + len + 7) & ~7;
+/** First size of a reader's frame buffer; it grows to fit a larger record. */
+const FRAME_BUFFER_BYTES = 64 * 1024;
 
 /**
  * A consumer on a worker thread that reads the partition logs itself. Its group membership lives
@@ -215,8 +227,6 @@ export class DirectConsumer {
   private syncing: Promise<void> | null = null;
   private rotate = 0;
   private closed = false;
-  private eachVisitor: RecordVisitor | null = null;
-  private eachDecoder: BatchDecoder | null = null;
 
   constructor(
     private readonly host: Remote<KafkaWorkerHost>,
@@ -259,7 +269,7 @@ export class DirectConsumer {
       const k = `${a.topic}\u0000${a.partition}`;
       let log = this.logs.get(k);
       if (log === undefined) this.logs.set(k, (log = new AttachedPartition(a.attach, res.changes)));
-      return { topic: a.topic, partition: a.partition, log, offset: a.offset, position: a.position, chunk: null, chunkIndex: 0 };
+      return { topic: a.topic, partition: a.partition, log, offset: a.offset, position: a.position, chunk: null, chunkIndex: 0, frames: null, frameOff: 0, frameEnd: 0, framePos: -1 };
     });
   }
 
@@ -286,7 +296,7 @@ export class DirectConsumer {
    */
   pollEach(timeoutMs: number, maxRecords: number, visit: RecordVisitor): Promise<number> {
     if (typeof visit !== 'function') return Promise.reject(Errors.invalidArg('pollEach(visit)', 'a function'));
-    return this.fetchWaiting(timeoutMs, maxRecords, 'pollEach', (payload, _topic, _partition, from, limit) => visitBatch(payload, from, limit, visit));
+    return this.fetchWaiting(timeoutMs, maxRecords, 'pollEach', null, visit);
   }
 
   /**
@@ -302,12 +312,8 @@ export class DirectConsumer {
     if (typeof visit !== 'function') throw Errors.invalidArg('fetchEach(visit)', 'a function');
     this.syncSoon(false);
     if (this.generation < 0) return 0;
-    if (this.eachDecoder === null || this.eachVisitor !== visit) {
-      this.eachVisitor = visit;
-      this.eachDecoder = (payload, _topic, _partition, from, limit) => visitBatch(payload, from, limit, visit);
-    }
     try {
-      return this.fetchInto(this.eachDecoder, maxRecords);
+      return this.fetchFrames(visit, maxRecords);
     } catch (e) {
       if (!(e instanceof MqlabError && e.code === 'ERR_OUT_OF_RANGE')) throw e;
       void this.syncSoon(true)?.catch(() => undefined);
@@ -329,7 +335,7 @@ export class DirectConsumer {
     return Atomics.wait(this.changes, 0, mark, timeoutMs) !== 'timed-out';
   }
 
-  private async fetchWaiting(timeoutMs: number, maxRecords: number, what: string, decode: BatchDecoder): Promise<number> {
+  private async fetchWaiting(timeoutMs: number, maxRecords: number, what: string, decode: BatchDecoder | null, visit?: RecordVisitor): Promise<number> {
     if (this.closed) throw new MqlabError('ERR_CLOSED', 'consumer is closed');
     if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0)) throw Errors.invalidArg(`${what}(timeoutMs)`, 'a non-negative number');
     if (!Number.isInteger(maxRecords) || maxRecords < 1) throw Errors.invalidArg(`${what}(maxRecords)`, 'a positive integer');
@@ -341,7 +347,7 @@ export class DirectConsumer {
       let got = 0;
       let stale = false;
       try {
-        got = this.fetchInto(decode, maxRecords);
+        got = decode !== null ? this.fetchInto(decode, maxRecords) : this.fetchFrames(visit!, maxRecords);
       } catch (e) {
         // A position retention deleted: the engine's side resets it by policy at the next sync.
         if (!(e instanceof MqlabError && e.code === 'ERR_OUT_OF_RANGE')) throw e;
@@ -393,6 +399,45 @@ export class DirectConsumer {
         }
         r.chunk = j < records.length ? records : null;
         r.chunkIndex = j;
+      }
+    }
+    return got;
+  }
+
+  /**
+   * fetchInto for visitors, allocating nothing: each reader copies log frames into its own reused
+   * buffer (readInto) and visits the batches there. The values are valid during the visit only.
+   */
+  private fetchFrames(visit: RecordVisitor, limit: number): number {
+    const n = this.readers.length;
+    if (n === 0) return 0;
+    let got = 0;
+    const first = this.rotate++ % n;
+    for (let i = 0; i < n && got < limit; i++) {
+      const r = this.readers[(first + i) % n]!;
+      while (got < limit && r.offset < r.log.nextOffset) {
+        if (r.framePos !== r.position || r.frameOff >= r.frameEnd) {
+          r.frames ??= Buffer.allocUnsafeSlow(FRAME_BUFFER_BYTES);
+          let bytes = r.log.readInto(r.position, r.frames, this.maxFetchBytes);
+          if (bytes < 0) {
+            r.frames = Buffer.allocUnsafeSlow(-bytes);
+            bytes = r.log.readInto(r.position, r.frames, this.maxFetchBytes);
+          }
+          r.frameOff = 0;
+          r.frameEnd = Math.max(0, bytes);
+          r.framePos = r.position;
+          if (bytes <= 0) break;
+        }
+        const buf = r.frames!;
+        const start = r.frameOff + FRAME_HEADER;
+        const added = visitBatchAt(buf, start, r.offset, limit - got, visit);
+        got += added;
+        r.offset += added;
+        if (r.offset < batchNextOffset(buf, start)) break; // the limit stopped it inside this batch
+        const size = frameBytes(buf.readUInt32LE(r.frameOff) & 0xffffff);
+        r.frameOff += size;
+        r.position += size;
+        r.framePos = r.position;
       }
     }
     return got;

@@ -17,6 +17,10 @@ export interface PartitionLog {
   flushSync(): void;
   read(position: number): LogRecord;
   readBatch(position: number, maxBytes?: number, maxRecords?: number): { records: LogRecord[]; next: number };
+  /** readBatch's frames copied into `target` (no allocation): bytes written, or minus the first frame's size if it does not fit. */
+  readBatchInto(position: number, target: Uint8Array, maxBytes?: number, maxRecords?: number): number;
+  /** The position after the last read's records. */
+  readonly lastReadNext: number;
   applyRetention(now?: number): { deletedSegments: number; startPosition: number };
   /** Seals the active segment if it holds records (segment.ms). */
   roll(): boolean;

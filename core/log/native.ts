@@ -18,6 +18,8 @@ export interface NativeLog {
   read(position: number): Buffer | number;
   /** Raw verified frames; writes next into scratch[1]. */
   readBatch(position: number, maxBytes: number, maxRecords: number): Buffer;
+  /** readBatch into the caller's `target`: bytes written (next in scratch[1]), or minus the first frame's size if it does not fit. */
+  readBatchInto(position: number, maxBytes: number, maxRecords: number, target: Uint8Array): number;
   requestDurable(position: number): void;
   idle(): void;
   flushSync(): void;

@@ -97,3 +97,39 @@ t.test('DirectProducer.sendFixed (keyless) and DirectConsumer.pollEach on a serv
   await t.rejects(consumer.pollEach(0, 0, () => undefined), { code: 'ERR_INVALID_ARG' });
   await consumer.close();
 });
+
+t.test('DirectConsumer.fetchEach through its reused frame buffer: records larger than it, segment rolls, the limit inside a batch', async (t) => {
+  // 80 KB values (above the reader's first 64 KiB frame buffer) and small ones, on 256 KiB segments.
+  const { engine } = openEngine(t, { segmentBytes: 256 * 1024, maxMessageBytes: 200_000 });
+  engine.createTopic('frames', { numPartitions: 1 });
+  const { port1, port2 } = new MessageChannel();
+  const server = serveKafka(engine, port1);
+  const kafka = connectKafka(port2);
+  t.teardown(() => {
+    kafka.close();
+    server.close();
+  });
+  const producer = kafka.directProducer({ acks: 1 });
+  let sent = 0;
+  for (let k = 0; k < 12; k++) {
+    const [count, size] = k % 3 === 0 ? [1, 80_000] : [40, 100 + k];
+    await producer.sendFixed('frames', valuesBuffer(count, size, k), count, size);
+    sent += count;
+  }
+  const consumer = await kafka.directConsumer({ groupId: 'frames', autoOffsetReset: 'earliest', autoCommit: false });
+  await consumer.subscribe('frames');
+  const seen: string[] = [];
+  const visit = (payload: Buffer, start: number, length: number, offset: number) => {
+    seen.push(`${offset}:${payload.subarray(start, start + length).toString('hex')}`);
+  };
+  // 7 at a time: the limit stops inside batches of 40, and the next fetch resumes in that batch.
+  for (let i = 0; i < 1000 && seen.length < sent; i++) consumer.fetchEach(7, visit);
+  t.equal(seen.length, sent, 'every record visited once');
+  const want = (await dump(engine, 'frames')).map((line) => {
+    const [, offset, , , hex] = line.split('/');
+    return `${offset}:${hex}`;
+  });
+  t.same([...seen].sort(), want.sort(), 'the values and offsets poll returns');
+  t.ok(engine.describeTopic('frames').partitions[0]!.logEndOffset === sent);
+  await consumer.close();
+});

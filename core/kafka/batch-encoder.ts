@@ -47,6 +47,8 @@ export function headersByteLength(headers: Headers | undefined): number {
 
 export class BatchEncoder {
   private scratch = Buffer.allocUnsafe(1 << 16);
+  /** encodeFixed's views of the scratch by length (cleared whenever the scratch is replaced). */
+  private readonly fixedViews = new Map<number, Buffer>();
 
   /**
    * Encodes messages[order[from..to)] (or messages[from..to) when order is null) as one batch whose
@@ -56,7 +58,10 @@ export class BatchEncoder {
   encode(messages: readonly Message[], order: Int32Array | null, from: number, to: number, sizes: Int32Array, perRecordTs: boolean, defaultTs: number): { bytes: Buffer; maxTimestamp: number } {
     let total = BATCH_HEADER_BYTES;
     for (let j = from; j < to; j++) total += sizes[order === null ? j : order[j]!]! + (perRecordTs ? 8 : 0);
-    if (this.scratch.length < total) this.scratch = Buffer.allocUnsafe(Math.max(total, this.scratch.length * 2));
+    if (this.scratch.length < total) {
+      this.scratch = Buffer.allocUnsafe(Math.max(total, this.scratch.length * 2));
+      this.fixedViews.clear();
+    }
     const buf = this.scratch;
     let pos = BATCH_HEADER_BYTES;
     let maxTs = defaultTs;
@@ -102,9 +107,12 @@ export class BatchEncoder {
    * without headers, all stamped `ts`: what `encode` writes for such messages, with nothing
    * allocated per record. Returns a view of the scratch buffer valid until the next encode.
    */
-  encodeFixed(data: Buffer, from: number, to: number, size: number, ts: number): Buffer {
+  encodeFixed(data: Uint8Array, from: number, to: number, size: number, ts: number): Buffer {
     const total = BATCH_HEADER_BYTES + (to - from) * fixedRecordBytes(size);
-    if (this.scratch.length < total) this.scratch = Buffer.allocUnsafe(Math.max(total, this.scratch.length * 2));
+    if (this.scratch.length < total) {
+      this.scratch = Buffer.allocUnsafe(Math.max(total, this.scratch.length * 2));
+      this.fixedViews.clear();
+    }
     const buf = this.scratch;
     let pos = BATCH_HEADER_BYTES;
     for (let j = from; j < to; j++) {
@@ -116,7 +124,14 @@ export class BatchEncoder {
       pos += 2;
     }
     writeBatchHeader(buf, to - from, 0, ts, ts, false);
-    return buf.subarray(0, pos);
+    // The view of the first `pos` bytes, made once per length (a fixed-rate sender repeats a few
+    // lengths; a new view per send was a good part of its garbage).
+    let view = this.fixedViews.get(pos);
+    if (view === undefined) {
+      if (this.fixedViews.size >= 256) this.fixedViews.clear();
+      this.fixedViews.set(pos, (view = buf.subarray(0, pos)));
+    }
+    return view;
   }
 }
 

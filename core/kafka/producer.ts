@@ -119,7 +119,7 @@ export class Producer {
    * object per message (the batch is encoded straight from `data`). The caller checked that `data`
    * holds count × size bytes.
    */
-  sendFixedInternal(topicName: string, data: Buffer, count: number, size: number, acks: Acks = this.acks): { results: RecordMetadata[]; durable: Promise<unknown> | null } {
+  sendFixedInternal(topicName: string, data: Uint8Array, count: number, size: number, acks: Acks = this.acks, wantResults = true): { results: RecordMetadata[]; durable: Promise<unknown> | null } {
     if (this.closed) throw Errors.closed('producer');
     const topic = this.engine.topicForWrite(topicName);
     if (count === 0) return { results: [], durable: null };
@@ -146,7 +146,7 @@ export class Producer {
     if (mixed) {
       // The sticky partition moved on inside this send: the general path, with the partitions chosen above.
       const messages: Message[] = new Array(count);
-      for (let i = 0; i < count; i++) messages[i] = { key: null, value: data.subarray(i * size, (i + 1) * size) };
+      for (let i = 0; i < count; i++) messages[i] = { key: null, value: Buffer.from(data.buffer, data.byteOffset + i * size, size) };
       return this.writeAll(topic, messages, count, single, true, false, now, acks);
     }
     const partition = topic.partitions[single]!;
@@ -161,6 +161,8 @@ export class Producer {
       position = r.position;
     }
     this.engine.notifyAppended();
+    // A caller that needs no metadata (DirectProducer.appendFixed) gets no objects for it.
+    if (!wantResults && acks !== 'all' && acks !== -1) return NO_RESULTS;
     const results: RecordMetadata[] = [{ topic: topic.name, partition: single, baseOffset: acks === 0 ? -1 : baseOffset, count, logAppendTime: -1 }];
     return { results, durable: acks === 'all' || acks === -1 ? partition.durable(position) : null };
   }
@@ -224,6 +226,8 @@ export class Producer {
     this.closed = true;
   }
 }
+
+const NO_RESULTS: { results: RecordMetadata[]; durable: null } = Object.freeze({ results: Object.freeze([]) as unknown as RecordMetadata[], durable: null });
 
 function checkAcks(acks: unknown): Acks {
   if (acks === 0 || acks === 1 || acks === -1 || acks === 'all') return acks;

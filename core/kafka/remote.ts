@@ -140,7 +140,7 @@ export function connectKafka(port: MessagePort): RemoteKafka {
 export class DirectProducer {
   private readonly producer: Producer;
 
-  constructor(private readonly host: Remote<KafkaWorkerHost>, private readonly attached: AttachedEngine, acks: Acks) {
+  constructor(private readonly host: Remote<KafkaWorkerHost>, private readonly attached: AttachedEngine, private readonly acks: Acks) {
     this.producer = new Producer(attached, { acks });
   }
 
@@ -155,13 +155,28 @@ export class DirectProducer {
     // Keyless to an attached topic: appended synchronously, no async frame (the common case at high rates).
     if ((keys === undefined || keys === null) && this.attached.has(topic) && data instanceof Uint8Array && Number.isInteger(count) && Number.isInteger(size) && count >= 0 && size >= 0 && count * size <= data.length) {
       try {
-        const { results, durable } = this.producer.sendFixedInternal(topic, Buffer.from(data.buffer, data.byteOffset, data.byteLength), count, size);
+        const { results, durable } = this.producer.sendFixedInternal(topic, data, count, size);
         return durable === null ? Promise.resolve(results) : durable.then(() => results);
       } catch (e) {
         return Promise.reject(e);
       }
     }
     return this.sendFixedSlow(topic, data, count, size, keys);
+  }
+
+  /**
+   * As sendFixed for a caller that needs no metadata and no promise (a fixed-rate sender): keyless
+   * values appended synchronously, to a topic this thread attached before (one sendFixed or send
+   * to it attaches it). With acks 0 or 1 the records are in the log when it returns; bad input
+   * throws the error sendFixed would reject with. With acks 'all' use sendFixed (it waits for the disk).
+   */
+  appendFixed(topic: string, data: Uint8Array, count: number, size: number): void {
+    if (this.acks === 'all' || this.acks === -1) throw Errors.invalidArg('appendFixed with acks all', "sendFixed (appendFixed does not wait for durability)");
+    if (!(data instanceof Uint8Array) || !Number.isInteger(count) || !Number.isInteger(size) || count < 0 || size < 0 || count * size > data.length) {
+      throw Errors.invalidArg('appendFixed(data, count, size)', 'count values of size bytes inside data');
+    }
+    if (!this.attached.has(topic)) throw Errors.invalidArg('appendFixed(topic)', `a topic attached in this thread (send to ${JSON.stringify(String(topic))} once first)`);
+    this.producer.sendFixedInternal(topic, data, count, size, this.acks, false);
   }
 
   private async sendFixedSlow(topic: string, data: Uint8Array, count: number, size: number, keys?: ReadonlyArray<string | undefined>): Promise<RecordMetadata[]> {

@@ -133,3 +133,51 @@ t.test('DirectConsumer.fetchEach through its reused frame buffer: records larger
   t.ok(engine.describeTopic('frames').partitions[0]!.logEndOffset === sent);
   await consumer.close();
 });
+
+t.test('sendFixedInternal after the encoder replaced its scratch (a larger send between) still writes the right bytes', async (t) => {
+  const a = openEngine(t, { maxMessageBytes: 1 << 20 });
+  a.engine.createTopic('grow', { numPartitions: 1 });
+  const p = a.engine.producer();
+  const first = valuesBuffer(10, 100, 1);
+  p.sendFixedInternal('grow', first, 10, 100);
+  // 200 KB through send: the encoder's 64 KiB scratch is replaced by a larger one.
+  await p.send({ topic: 'grow', messages: [{ value: Buffer.alloc(200_000, 9) }] });
+  const second = valuesBuffer(10, 100, 2);
+  p.sendFixedInternal('grow', second, 10, 100);
+  p.sendFixedInternal('grow', first, 10, 100);
+  const values = (await dump(a.engine, 'grow')).map((line) => line.split('/')[4]!);
+  const hex = (b: Buffer, i: number) => b.subarray(i * 100, (i + 1) * 100).toString('hex');
+  const want = [...Array.from({ length: 10 }, (_, i) => hex(first, i)), Buffer.alloc(200_000, 9).toString('hex'), ...Array.from({ length: 10 }, (_, i) => hex(second, i)), ...Array.from({ length: 10 }, (_, i) => hex(first, i))];
+  t.same(values.sort(), want.sort(), 'every value as sent');
+});
+
+t.test('DirectProducer.appendFixed: synchronous keyless appends without metadata; typed errors', async (t) => {
+  const { engine } = openEngine(t);
+  engine.createTopic('af', { numPartitions: 1 });
+  engine.createTopic('other', { numPartitions: 1 });
+  const { port1, port2 } = new MessageChannel();
+  const server = serveKafka(engine, port1);
+  const kafka = connectKafka(port2);
+  t.teardown(() => {
+    kafka.close();
+    server.close();
+  });
+  const producer = kafka.directProducer({ acks: 1 });
+  const data = valuesBuffer(20, 50, 5);
+  t.throws(() => producer.appendFixed('af', data, 2, 50), { code: 'ERR_INVALID_ARG' }, 'the topic must be attached first');
+  await producer.sendFixed('af', data, 2, 50);
+  t.equal(producer.appendFixed('af', data, 20, 50), undefined);
+  t.equal(engine.describeTopic('af').partitions[0]!.logEndOffset, 22, 'in the log when it returns');
+  t.throws(() => producer.appendFixed('af', data, 21, 50), { code: 'ERR_INVALID_ARG' }, 'more values than data holds');
+  t.throws(() => producer.appendFixed('af', data, -1, 50), { code: 'ERR_INVALID_ARG' });
+  t.throws(() => producer.appendFixed('af', data, 1.5, 50), { code: 'ERR_INVALID_ARG' });
+  t.throws(() => producer.appendFixed('af', 'x' as never, 1, 1), { code: 'ERR_INVALID_ARG' });
+  t.throws(() => producer.appendFixed('other', data, 1, 50), { code: 'ERR_INVALID_ARG' }, 'not attached in this thread');
+  t.equal(engine.describeTopic('af').partitions[0]!.logEndOffset, 22, 'nothing appended by a bad call');
+  const values = (await dump(engine, 'af')).map((line) => line.split('/')[4]!);
+  t.equal(values.length, 22);
+  t.equal(values.filter((v) => v === data.subarray(0, 50).toString('hex')).length, 2, 'first value twice (sendFixed and appendFixed)');
+  const durable = kafka.directProducer({ acks: 'all' });
+  await durable.sendFixed('af', data, 1, 50);
+  t.throws(() => durable.appendFixed('af', data, 1, 50), { code: 'ERR_INVALID_ARG' }, 'acks all needs sendFixed');
+});

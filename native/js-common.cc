@@ -2,6 +2,7 @@
 
 #include <time.h>
 
+#include <algorithm>
 #include <cmath>
 
 namespace mqlab {
@@ -112,14 +113,15 @@ int64_t WallClock::resync() {
   } else if (ns - baseNs_ >= 1000000) {
     const double rate = static_cast<double>(ns - baseNs_) / static_cast<double>(t2 - baseTsc_);
     if (rate > 0.01 && rate < 100) {  // a 10 MHz .. 100 GHz counter; otherwise keep asking the kernel
-      msPerTick_ = rate / 1e6;
-      windowTicks_ = static_cast<uint64_t>(20e6 / rate);
+      nsPerTick_ = rate;
+      // Extrapolate for up to 4x the interval the rate was measured over, at most 20 ms: a rate
+      // from the first, 1 ms interval of a new handle is off by the jitter of the two reads.
+      windowTicks_ = static_cast<uint64_t>(std::min(20e6, 4.0 * static_cast<double>(ns - baseNs_)) / rate);
     } else {
       windowTicks_ = 0;
     }
     baseTsc_ = t2;
     baseNs_ = ns;
-    baseMs_ = static_cast<double>(ns) / 1e6;
   }
 #endif
   return ns / 1000000;

@@ -67,7 +67,6 @@ struct LogHandle : DurableListener, JsHandle<LogHandle> {
 };
 
 napi_value Append(napi_env env, napi_callback_info info) {
-  const uint64_t ticks = WallClock::ticks();  // first: see WallClock::ticks
   napi_value argv[2];
   size_t argc = 2;
   void* data = nullptr;
@@ -77,6 +76,7 @@ napi_value Append(napi_env env, napi_callback_info info) {
     throwError(env, "ERR_CLOSED", "CommitLog is closed");
     return nullptr;
   }
+  const uint64_t ticks = WallClock::ticks();  // early: see WallClock::ticks
   if (argc == 0) napi_get_undefined(env, &argv[0]);
   const uint8_t* p;
   size_t len;

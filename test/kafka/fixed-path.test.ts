@@ -181,3 +181,42 @@ t.test('DirectProducer.appendFixed: synchronous keyless appends without metadata
   await durable.sendFixed('af', data, 1, 50);
   t.throws(() => durable.appendFixed('af', data, 1, 50), { code: 'ERR_INVALID_ARG' }, 'acks all needs sendFixed');
 });
+
+t.test('the engine indexes what a direct producer appended (catch-up through one reused buffer, a batch larger than it included)', async (t) => {
+  const { engine } = openEngine(t, { maxMessageBytes: 1 << 20, segmentBytes: 1 << 20 });
+  engine.createTopic('caught', { numPartitions: 1 });
+  const { port1, port2 } = new MessageChannel();
+  const server = serveKafka(engine, port1);
+  const kafka = connectKafka(port2);
+  t.teardown(() => {
+    kafka.close();
+    server.close();
+  });
+  const producer = kafka.directProducer({ acks: 1 });
+  // Direct producers stamp with their own Date.now; the engine's clock is fake, so read times back from records.
+  const sends: Array<[number, number]> = [[50, 100], [1, 300_000], [400, 64], [1, 600_000], [30, 10]];
+  let sent = 0;
+  for (const [k, [count, size]] of sends.entries()) {
+    await producer.sendFixed('caught', valuesBuffer(count, size, k), count, size);
+    sent += count;
+  }
+  t.equal(engine.describeTopic('caught').partitions[0]!.logEndOffset, sent);
+  const c = engine.consumer({ groupId: 'caught', autoOffsetReset: 'earliest', autoCommit: false });
+  c.assign([{ topic: 'caught', partition: 0 }]);
+  for (const offset of [0, 49, 50, 51, 300, 451, 452, sent - 1]) {
+    c.seek({ topic: 'caught', partition: 0, offset });
+    const rs = await c.poll(0, 1);
+    t.equal(rs[0]?.offset, offset, `seek ${offset} reads offset ${offset}`);
+  }
+  const all: number[] = [];
+  c.seek({ topic: 'caught', partition: 0, offset: 0 });
+  for (;;) {
+    const rs = await c.poll(0, 10_000);
+    if (rs.length === 0) break;
+    for (const r of rs) all.push(r.offset);
+  }
+  t.same(all, Array.from({ length: sent }, (_, i) => i), 'every offset once, in order');
+  const [byTime] = await c.offsetsForTimes([{ topic: 'caught', partition: 0, timestamp: 0 }]);
+  t.equal(byTime!.offset, 0, 'offsetsForTimes from the indexes');
+  await c.close();
+});

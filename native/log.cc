@@ -28,7 +28,12 @@ std::map<std::string, std::weak_ptr<LogCore>>& registry() {
   return *reg;
 }
 
+// Spares are prepared as "next.spare.<n>" (the first segment of a new log as "next.spare"); any
+// file starting with this is a leftover of a process that died and is removed on open.
 const char* kSpareName = "next.spare";
+// A log that filled its last segment this fast keeps two spares ready, not one: a burst then rolls
+// twice without waiting for the preparer (what RocketMQ's allocator does for its CommitLog).
+constexpr auto kFastRoll = std::chrono::seconds(1);
 const char* kLockName = "lock";
 const char* kCheckpointName = "checkpoint";
 constexpr uint64_t kCheckpointMagic = 0x544E504B43514D51ULL;  // "QMQCKPNT"
@@ -121,10 +126,12 @@ LogCore::~LogCore() {
       // Close cannot report; the data stays in the page cache and the next open recovers it.
     }
   }
-  if (spare_) {
-    spare_.reset();
-    removeFile(spath(kSpareName));
+  for (auto& s : spares_) {
+    const std::string path = s->path();
+    s.reset();
+    removeFile(path);
   }
+  spares_.clear();
   toRelease_.reset();
   sealedBefore_.reset();
   segments_.clear();
@@ -138,16 +145,17 @@ void LogCore::open() {
       throw StoreError("ERR_LOCKED", "log " + dir_ + " is open for writing in another process");
     throwSystemError("cannot lock " + spath(kLockName), errno);
   }
-  removeFile(spath(kSpareName));
-
   std::vector<uint64_t> bases;
+  std::vector<std::string> leftovers;
   DIR* d = opendir(dir_.c_str());
   if (!d) throwSystemError("cannot list " + dir_, errno);
   while (struct dirent* e = readdir(d)) {
     uint64_t base;
     if (parseSegmentName(e->d_name, &base)) bases.push_back(base);
+    else if (std::strncmp(e->d_name, kSpareName, std::strlen(kSpareName)) == 0) leftovers.emplace_back(e->d_name);
   }
   closedir(d);
+  for (const auto& name : leftovers) removeFile(spath(name));
   std::sort(bases.begin(), bases.end());
 
   if (bases.empty()) {
@@ -403,6 +411,9 @@ void LogCore::roll() {
   try {
     spare->activate(newBase, spath(Segment::fileName(newBase)));
   } catch (...) {
+    const std::string path = spare->path();
+    spare.reset();
+    removeFile(path);
     wantSpare();
     throw;
   }
@@ -432,17 +443,28 @@ void LogCore::roll() {
 
 std::unique_ptr<Segment> LogCore::takeSpare() {
   std::unique_lock<std::mutex> lk(spareMu_);
-  spareCv_.wait(lk, [this] { return !preparing_ && (spare_ || !spareWanted_ || stopping_); });
-  std::unique_ptr<Segment> s = std::move(spare_);
-  // The preparer failed (e.g. ENOSPC) or has not run: create here, reporting the error.
-  if (!s) s = Segment::createSpare(spath(kSpareName), config_.segmentBytes);
-  return s;
+  // Wait for a spare while the preparer is making one; if it failed (e.g. ENOSPC), create one
+  // here, so the error reaches the caller.
+  spareCv_.wait(lk, [this] { return !spares_.empty() || stopping_ || (!preparing_ && prepareFailed_); });
+  if (!spares_.empty()) {
+    std::unique_ptr<Segment> s = std::move(spares_.front());
+    spares_.pop_front();
+    return s;
+  }
+  const std::string path = spareName();
+  lk.unlock();
+  return Segment::createSpare(path, config_.segmentBytes);
 }
+
+std::string LogCore::spareName() { return spath(std::string(kSpareName) + "." + std::to_string(spareSeq_++)); }
 
 void LogCore::wantSpare() {
   {
     std::lock_guard<std::mutex> g(spareMu_);
-    spareWanted_ = true;
+    const auto now = std::chrono::steady_clock::now();
+    sparesWanted_ = now - lastRoll_ < kFastRoll ? 2 : 1;
+    lastRoll_ = now;
+    prepareFailed_ = false;
   }
   spareCv_.notify_all();
 }
@@ -450,23 +472,28 @@ void LogCore::wantSpare() {
 void LogCore::preparerLoop() {
   std::unique_lock<std::mutex> lk(spareMu_);
   for (;;) {
-    spareCv_.wait(lk, [this] { return stopping_ || (spareWanted_ && !spare_); });
+    spareCv_.wait(lk, [this] { return stopping_ || (!prepareFailed_ && spares_.size() < sparesWanted_) || toRelease_; });
     if (stopping_) return;
     preparing_ = true;
-    spareWanted_ = false;
     std::shared_ptr<Segment> release = std::move(toRelease_);
+    const bool make = !prepareFailed_ && spares_.size() < sparesWanted_;
+    const std::string path = make ? spareName() : std::string();
     lk.unlock();
     if (release) release->releasePages();
     release.reset();
     std::unique_ptr<Segment> s;
-    try {
-      s = Segment::createSpare(spath(kSpareName), config_.segmentBytes);
-    } catch (const StoreError&) {
-      // The roll that needs it will try again and report the error to its caller.
+    bool failed = false;
+    if (make) {
+      try {
+        s = Segment::createSpare(path, config_.segmentBytes);
+      } catch (const StoreError&) {
+        failed = true;  // the roll that needs it will try again and report the error to its caller
+      }
     }
     lk.lock();
     preparing_ = false;
-    spare_ = std::move(s);
+    if (s) spares_.push_back(std::move(s));
+    if (failed) prepareFailed_ = true;
     spareCv_.notify_all();
   }
 }

@@ -7,12 +7,14 @@
 //    shared_ptr, so retention or a roll never unmaps memory a reader is copying from;
 //  - end_ is published with release after a frame is complete; readers load it with acquire and
 //    never look past it;
-//  - a preparer thread keeps one spare segment created, preallocated and prefaulted, so a roll is a
-//    header write and a rename; a Flusher thread (flusher.h, started on first need) does group
+//  - a preparer thread keeps a spare segment created, preallocated and prefaulted (two when the log
+//    rolls fast), so a roll is a header write and a rename; a Flusher thread (flusher.h, started on first need) does group
 //    commit.
 #pragma once
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -124,6 +126,7 @@ class LogCore {
   template <typename LengthOf, typename WriteFrame>
   uint64_t appendFrames(size_t count, int64_t ts, LengthOf lengthOf, WriteFrame writeFrame);
   std::unique_ptr<Segment> takeSpare();
+  std::string spareName();  // under spareMu_
   void wantSpare();
   void preparerLoop();
   void syncTo(uint64_t want);
@@ -157,10 +160,13 @@ class LogCore {
 
   std::mutex spareMu_;
   std::condition_variable spareCv_;
-  std::unique_ptr<Segment> spare_;
+  std::deque<std::unique_ptr<Segment>> spares_;  // prepared, oldest first
+  size_t sparesWanted_ = 1;
+  uint64_t spareSeq_ = 0;
+  std::chrono::steady_clock::time_point lastRoll_ = std::chrono::steady_clock::now();
+  bool prepareFailed_ = false;  // until the next roll asks again
   std::shared_ptr<Segment> sealedBefore_;  // sealed at the last roll; released at the next one
   std::shared_ptr<Segment> toRelease_;     // handed to the preparer to release its pages
-  bool spareWanted_ = true;
   bool preparing_ = false;
   bool stopping_ = false;
   std::thread preparer_;

@@ -7,6 +7,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <climits>
 #include <cmath>
 #include <cstdint>
@@ -72,6 +75,8 @@ struct ProbeConfig {
   double consumerSpinUs = 0;  // the consumer spins this long on the counter before sleeping
   double timerSlackNs = -1;   // prctl(PR_SET_TIMERSLACK) in both threads; -1 = leave the default
   double lateWakeUs = 300;    // a producer wake-up this late after its deadline counts as late
+  double sharedLock = 0;      // 1: both threads take one process-wide mutex around each wait and wake,
+                              // as V8's Atomics.wait / Atomics.notify do (FutexEmulation's global mutex)
 };
 
 constexpr size_t kRing = 1 << 16;
@@ -88,6 +93,8 @@ struct Probe {
   alignas(64) std::atomic<int32_t> changes{0};
   alignas(64) std::atomic<int32_t> pacer{0};
   std::atomic<bool> done{false};
+  std::mutex lock;
+  std::condition_variable pacerCv, changesCv;
   // Results.
   std::vector<uint32_t> latNs;
   uint64_t wakeups = 0;
@@ -114,7 +121,12 @@ struct Probe {
         // As the benchmark's producer: sleep on a futex until the next message is due, at least minSleep.
         const int64_t gap = start + static_cast<int64_t>(static_cast<double>(s) * interval) - now;
         const int64_t deadline = now + std::max(minSleep, gap);
-        waitUntil(&pacer, 0, deadline);
+        if (cfg.sharedLock != 0) {
+          std::unique_lock<std::mutex> g(lock);
+          pacerCv.wait_until(g, std::chrono::steady_clock::time_point(std::chrono::nanoseconds(deadline)));
+        } else {
+          waitUntil(&pacer, 0, deadline);
+        }
         const int64_t late = monoNs() - deadline;
         wakeups++;
         if (late > lateNs) lateWakeups++;
@@ -127,11 +139,20 @@ struct Probe {
       for (; s < dueTotal; s++, h++) ring[h & (kRing - 1)] = start + static_cast<int64_t>(static_cast<double>(s) * interval);
       head.store(h, std::memory_order_release);
       changes.fetch_add(1, std::memory_order_acq_rel);
-      wakeAll(&changes);
+      if (cfg.sharedLock != 0) {
+        std::lock_guard<std::mutex> g(lock);
+        changesCv.notify_all();
+      } else {
+        wakeAll(&changes);
+      }
     }
     sent = s;
     done.store(true, std::memory_order_release);
     changes.fetch_add(1, std::memory_order_acq_rel);
+    {
+      std::lock_guard<std::mutex> g(lock);
+      changesCv.notify_all();
+    }
     wakeAll(&changes);
   }
 
@@ -161,7 +182,13 @@ struct Probe {
         }
         if (changes.load(std::memory_order_acquire) != mark) continue;
       }
-      waitUntil(&changes, mark, monoNs() + waitNs);
+      if (cfg.sharedLock != 0) {
+        std::unique_lock<std::mutex> g(lock);
+        const auto until = std::chrono::steady_clock::time_point(std::chrono::nanoseconds(monoNs() + waitNs));
+        changesCv.wait_until(g, until, [&] { return changes.load(std::memory_order_acquire) != mark; });
+      } else {
+        waitUntil(&changes, mark, monoNs() + waitNs);
+      }
       consumerWakeups++;
     }
   }
@@ -261,7 +288,8 @@ napi_value LatencyProbe(napi_env env, napi_callback_info info) {
       !option(env, obj, "warmupMs", 0, 60000, &c.warmupMs) || !option(env, obj, "minSleepUs", 0, 1e6, &c.minSleepUs) ||
       !option(env, obj, "consumerWaitMs", 1, 60000, &c.consumerWaitMs) ||
       !option(env, obj, "consumerSpinUs", 0, 1e6, &c.consumerSpinUs) ||
-      !option(env, obj, "timerSlackNs", -1, 1e9, &c.timerSlackNs) || !option(env, obj, "lateWakeUs", 1, 1e9, &c.lateWakeUs))
+      !option(env, obj, "timerSlackNs", -1, 1e9, &c.timerSlackNs) || !option(env, obj, "lateWakeUs", 1, 1e9, &c.lateWakeUs) ||
+      !option(env, obj, "sharedLock", 0, 1, &c.sharedLock))
     return nullptr;
   if (c.timerSlackNs == 0) {
     throwInvalid(env, "options.timerSlackNs", "-1 (leave the default) or at least 1 (0 would mean the default to the kernel)");

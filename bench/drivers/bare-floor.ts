@@ -34,6 +34,11 @@ export interface BareFloorOptions {
   timerSlackNs?: number;
   /** A pacing wake-up this many µs after its deadline counts as late (default 300). */
   lateWakeUs?: number;
+  /**
+   * 1: both threads wait and wake through one process-wide mutex and condition variables, as V8's
+   * Atomics.wait / Atomics.notify do (FutexEmulation's global mutex); default 0, raw futexes.
+   */
+  sharedLock?: 0 | 1;
 }
 
 export interface BareFloorResult {

@@ -38,6 +38,13 @@ t.test('bareFloor: a consumer that spins before sleeping still sees every messag
   t.equal(r.sent, 1000);
 });
 
+t.test('bareFloor: with one lock shared by both threads (as V8\'s Atomics) every message is still seen once', async (t) => {
+  const r = await bareFloor({ rate: 10_000, durationMs: 100, warmupMs: 0, sharedLock: 1 });
+  t.equal(r.count, 1000);
+  t.equal(r.sent, 1000);
+  t.ok(r.p50Us <= r.p99Us && r.p99Us <= r.maxUs);
+});
+
 t.test('bareFloor: bad options are typed errors (rejected promises), nothing runs', async (t) => {
   const bad: unknown[] = [
     5,
@@ -55,6 +62,8 @@ t.test('bareFloor: bad options are typed errors (rejected promises), nothing run
     { timerSlackNs: 0 },
     { timerSlackNs: -2 },
     { lateWakeUs: 0 },
+    { sharedLock: 2 },
+    { sharedLock: true },
     { rate: 1e7, durationMs: 600_000 },
   ];
   for (const b of bad) {

@@ -88,15 +88,23 @@ t.test('setThreadTimerSlack / threadTimerSlack on this thread', { skip: linux ? 
   }
 });
 
-t.test('setThreadNice changes the calling thread only (checked in a worker)', { skip: linux ? false : 'per-thread nice is a Linux behaviour' }, async (t) => {
+t.test('setThreadNice changes the calling thread only; a new thread inherits its creator\'s timer slack (checked in a worker)', { skip: linux ? false : 'per-thread nice and timer slack are Linux behaviours' }, async (t) => {
   const mainNice = threadNice();
   const { filename, argv } = workerEntry(require.resolve('../fixtures/bench/nice-worker.ts'));
-  const w = new Worker(filename, { argv });
-  const reply = await new Promise<{ before: number; ok: boolean; after: number }>((resolve, reject) => {
+  // kafka.e2e.100B relies on this: its worker threads get the slack the main thread has when they start.
+  const mainSlack = setThreadTimerSlack(12_345);
+  let w: Worker;
+  try {
+    w = new Worker(filename, { argv });
+  } finally {
+    setThreadTimerSlack(mainSlack);
+  }
+  const reply = await new Promise<{ before: number; ok: boolean; after: number; slack: number }>((resolve, reject) => {
     w.once('message', resolve);
     w.once('error', reject);
   });
   await w.terminate();
+  t.equal(reply.slack, 12_345, 'the worker started with the slack its creator had');
   t.equal(reply.before, mainNice, 'a new thread starts with the process nice');
   t.ok(reply.ok, 'raising nice needs no privilege');
   t.equal(reply.after, Math.min(19, reply.before + 1));

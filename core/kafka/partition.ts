@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import * as fs from 'node:fs';
 import type { FlushPolicy, LogRecord } from '../log/types';
+import { FRAME_HEADER_BYTES, frameBytes, framePayloadLength } from '../log/frame-layout';
 import { openIndex, openLog, type PartitionIndex, type PartitionLog } from './storage';
 import { batchBaseOffset, batchMaxTimestamp, batchNextOffset, batchRecordCount, firstOffsetAtOrAfter, isBatch } from './record-batch';
 import { MqlabError } from '../errors';
@@ -69,8 +70,6 @@ class IndexMirror {
 }
 
 const ENTRY_BYTES = 16;
-/** Bytes of a log frame's header (core/log): the payload follows, the frame is padded to 8 bytes. */
-const FRAME_HEADER = 16;
 
 /**
  * One partition: a commit log of record batches (record-batch.ts) plus two sparse indexes, as in
@@ -273,8 +272,8 @@ export class Partition {
       }
       if (bytes <= 0) break;
       for (let off = 0; off < bytes && pos < end; ) {
-        const size = (FRAME_HEADER + (buf.readUInt32LE(off) & 0xffffff) + 7) & ~7;
-        const p = off + FRAME_HEADER;
+        const size = frameBytes(framePayloadLength(buf, off));
+        const p = off + FRAME_HEADER_BYTES;
         const base = buf.readDoubleLE(p + 8);
         this.noteAppended(pos, size, base, base + buf.readUInt32LE(p + 4), buf.readDoubleLE(p + 24), true);
         off += size;

@@ -5,6 +5,7 @@ import type { ConsumerOptions } from './consumer';
 import type { CreateTopicOptions } from './engine';
 import type { Acks, ConsumerRecord, ProducerRecord, RecordMetadata, TopicPartition, TopicPartitionOffset } from './types';
 import type { LogRecord } from '../log/types';
+import { FRAME_HEADER_BYTES, frameBytes, framePayloadLength } from '../log/frame-layout';
 import { waitForCounter } from './engine';
 import { Errors, MqlabError } from '../errors';
 import { optionsArg } from './validate';
@@ -217,9 +218,6 @@ interface DirectReader {
   framePos: number;
 }
 
-/** Bytes of a log frame's header (core/log: length, checksum, timestamp) and a frame's padded size. */
-const FRAME_HEADER = 16;
-const frameBytes = (len: number): number => (FRAME_HEADER + len + 7) & ~7;
 /** First size of a reader's frame buffer; it grows to fit a larger record. */
 const FRAME_BUFFER_BYTES = 64 * 1024;
 
@@ -444,12 +442,12 @@ export class DirectConsumer {
           if (bytes <= 0) break;
         }
         const buf = r.frames!;
-        const start = r.frameOff + FRAME_HEADER;
+        const start = r.frameOff + FRAME_HEADER_BYTES;
         const added = visitBatchAt(buf, start, r.offset, limit - got, visit);
         got += added;
         r.offset += added;
         if (r.offset < batchNextOffset(buf, start)) break; // the limit stopped it inside this batch
-        const size = frameBytes(buf.readUInt32LE(r.frameOff) & 0xffffff);
+        const size = frameBytes(framePayloadLength(buf, r.frameOff));
         r.frameOff += size;
         r.position += size;
         r.framePos = r.position;

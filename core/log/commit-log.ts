@@ -7,6 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Errors, MqlabError } from '../errors';
+import { FRAME_HEADER_BYTES, frameBytes, framePayloadLength, frameTimestamp } from './frame-layout';
 import { nativeAddon, type NativeLog } from './native';
 import { checkKnownKeys, checkObject, checkPath, describe, optionalInteger } from './validate';
 import type { CommitLogOptions, FlushPolicy, LogRecord, RecoveryReport } from './types';
@@ -16,7 +17,6 @@ const OPTION_KEYS = ['segmentBytes', 'maxRecordBytes', 'flush', 'flushIntervalMs
 const MiB = 1024 * 1024;
 /** Per segment: a 64-byte header, and room for the 16-byte END marker after the last frame. */
 const SEGMENT_OVERHEAD = 64 + 16;
-const FRAME_HEADER = 16;
 const MAX_PAYLOAD = 16 * MiB - 1;
 const SCAN_BATCH_BYTES = 256 * 1024;
 /** Payloads up to this size are read through a per-log scratch buffer into a pooled Buffer. */
@@ -31,10 +31,6 @@ const EMPTY_STAGING = Buffer.alloc(0);
  * property lookup (~3 ns, a quarter of appendBatch's per-record staging cost for 100 B records).
  */
 const copyInto = Uint8Array.prototype.set;
-
-function frameBytes(len: number): number {
-  return (FRAME_HEADER + len + 7) & ~7;
-}
 
 /** A positive integer limit; Infinity means no limit. */
 function limit(value: number, what: string): number {
@@ -65,7 +61,7 @@ function resolveOptions(options: unknown): ResolvedOptions {
   const o = checkObject(options, 'options');
   checkKnownKeys(o, 'options', OPTION_KEYS);
   const segmentBytes = optionalInteger(o.segmentBytes, 'options.segmentBytes', 4096, 2 ** 32, 64 * MiB);
-  const fits = Math.min(MAX_PAYLOAD, segmentBytes - SEGMENT_OVERHEAD - FRAME_HEADER - 7);
+  const fits = Math.min(MAX_PAYLOAD, segmentBytes - SEGMENT_OVERHEAD - FRAME_HEADER_BYTES - 7);
   const maxRecordBytes = optionalInteger(o.maxRecordBytes, 'options.maxRecordBytes', 0, MAX_PAYLOAD, Math.min(4 * MiB, fits));
   if (frameBytes(maxRecordBytes) + SEGMENT_OVERHEAD > segmentBytes) {
     throw Errors.invalidArg('options.maxRecordBytes', `at most ${fits} so that one framed record fits in options.segmentBytes (${segmentBytes})`);
@@ -315,10 +311,10 @@ export class CommitLog {
     let off = 0;
     let pos = position;
     while (off < buf.length) {
-      const len = buf.readUInt32LE(off) & 0xffffff;
-      const timestamp = buf.readUInt32LE(off + 8) + buf.readInt32LE(off + 12) * 4294967296;
+      const len = framePayloadLength(buf, off);
+      const timestamp = frameTimestamp(buf, off);
       const bytes = frameBytes(len);
-      records.push({ position: pos, next: pos + bytes, timestamp, payload: buf.subarray(off + FRAME_HEADER, off + FRAME_HEADER + len) });
+      records.push({ position: pos, next: pos + bytes, timestamp, payload: buf.subarray(off + FRAME_HEADER_BYTES, off + FRAME_HEADER_BYTES + len) });
       off += bytes;
       pos += bytes;
     }

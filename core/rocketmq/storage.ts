@@ -43,12 +43,13 @@ export function coreStorage(): StorageProvider {
   const log = require('../log') as {
     CommitLog: { open(dir: string, o?: CommitLogOptions): CommitLogLike };
     IndexFile: { open(path: string, o: IndexFileOptions): IndexFileLike };
+    frameBytes(payloadBytes: number): number;
   };
   return {
     openCommitLog: (dir, options) => log.CommitLog.open(dir, options),
     openIndexFile: (path, options) => log.IndexFile.open(path, options),
-    // The core frames a record as a 16-byte header + payload, padded to 8 bytes (native/frame.h);
-    // a batch is contiguous. The broker checks the sum against endPosition after each batch.
-    framedSize: (payloadBytes) => (16 + payloadBytes + 7) & ~7,
+    // A batch is contiguous (core/log/frame-layout.ts); the broker checks the sum against
+    // endPosition after each batch.
+    framedSize: log.frameBytes,
   };
 }

@@ -3,6 +3,7 @@
  * the per-thread scheduling knobs. Counts and orderings only: latency figures depend on the machine.
  */
 import t from 'tap';
+import fc from 'fast-check';
 import { Worker } from 'node:worker_threads';
 import { MqlabError } from '../../core/errors';
 import { bareFloor, setThreadNice, setThreadTimerSlack, threadNice, threadTimerSlack } from '../../bench/drivers/bare-floor';
@@ -112,4 +113,42 @@ t.test('setThreadNice changes the calling thread only; a new thread inherits its
   for (const b of [20, -21, 1.5, 'x', undefined]) {
     t.throws(() => (setThreadNice as (x: unknown) => boolean)(b), { code: 'ERR_INVALID_ARG' }, `nice ${String(b)}`);
   }
+});
+
+t.test('fuzz: hostile options and thread knob values give a result or ERR_INVALID_ARG, never a crash', async (t) => {
+  const hostile = fc.oneof(fc.anything(), fc.double(), fc.integer(), fc.bigInt(), fc.string(),
+    fc.constantFrom(Number.NaN, Infinity, -Infinity, -1, -0, 0.5, 2 ** 53, 2 ** 31, 0xffffffff, null, undefined, true));
+  // rate × durationMs stays small when both are valid numbers, so a valid draw runs for milliseconds.
+  const mostly = (valid: fc.Arbitrary<unknown>) => fc.oneof({ arbitrary: valid, weight: 6 }, { arbitrary: hostile.filter((v) => typeof v !== 'number'), weight: 1 });
+  const small = (max: number) => mostly(fc.integer({ min: 1, max }));
+  // Objects always carry small timings; no undefined or absent durationMs (the default 5 s probe).
+  const options = fc.oneof(hostile.filter((v) => v !== undefined && (typeof v !== 'object' || v === null)), fc.record({
+    rate: small(20_000), durationMs: small(20), warmupMs: small(5), minSleepUs: small(100), consumerWaitMs: small(5),
+    consumerSpinUs: small(50), timerSlackNs: mostly(fc.constantFrom(-1, 1000)), lateWakeUs: small(500), sharedLock: mostly(fc.constantFrom(0, 1)),
+  }, { requiredKeys: ['rate', 'durationMs', 'warmupMs', 'minSleepUs', 'consumerWaitMs', 'consumerSpinUs'] }));
+  let ran = 0;
+  await fc.assert(fc.asyncProperty(options, async (o) => {
+    try {
+      const r = await (bareFloor as (x: unknown) => Promise<{ count: number; p50Us: number; maxUs: number }>)(o);
+      ran++;
+      if (!(r.count >= 0 && (r.count === 0 || r.p50Us <= r.maxUs))) throw new Error(`bad result ${JSON.stringify(r)}`);
+    } catch (e) {
+      if (!(e instanceof MqlabError && e.code === 'ERR_INVALID_ARG')) throw e;
+    }
+  }), { numRuns: 80 });
+  t.ok(ran > 0, `${ran} of 80 hostile option sets were valid and ran`);
+  if (!linux) return;
+  const slack = threadTimerSlack();
+  const nice = threadNice();
+  fc.assert(fc.property(fc.constantFrom('slack', 'nice'), hostile, (which, v) => {
+    try {
+      if (which === 'slack') setThreadTimerSlack(v as number);
+      else setThreadNice(v as number);
+    } catch (e) {
+      if (!(e instanceof MqlabError && e.code === 'ERR_INVALID_ARG')) throw e;
+    }
+  }), { numRuns: 300 });
+  setThreadTimerSlack(slack);
+  setThreadNice(nice);
+  t.equal(threadTimerSlack(), slack, 'timer slack restored');
 });

@@ -51,7 +51,7 @@ t.test('native log functions: hostile arguments give typed errors, the log stays
   const scratch = new Float64Array(3);
   const n = addon.openLog(fs.realpathSync(dir), 4096, 1000, 0, 1000, 1 << 20, scratch, () => undefined, Buffer.alloc(64));
   const good: Array<{ position: number; payload: Buffer }> = [];
-  const fns = ['append', 'appendBatch', 'appendPacked', 'read', 'readBatch', 'requestDurable', 'idle', 'applyRetention', 'startPosition', 'segmentCount', 'roll', 'activeSegmentBase'] as const;
+  const fns = ['append', 'appendBatch', 'appendPacked', 'read', 'readBatch', 'readBatchInto', 'requestDurable', 'idle', 'applyRetention', 'startPosition', 'segmentCount', 'roll', 'activeSegmentBase'] as const;
   fc.assert(
     fc.property(fc.constantFrom(...fns), fc.array(hostile, { maxLength: 4 }), (name, args) => {
       const fn = (n as unknown as Record<string, (...a: unknown[]) => unknown>)[name]!;
@@ -173,7 +173,7 @@ t.test('CommitLog and IndexFile wrappers: hostile options and arguments give typ
   );
   const log = CommitLog.open(path.join(root, 'main'), { segmentBytes: 8192, maxRecordBytes: 1000 });
   fc.assert(
-    fc.property(fc.constantFrom('append', 'appendBatch', 'appendPacked', 'read', 'readBatch', 'applyRetention'), fc.array(hostile, { maxLength: 3 }), (name, args) => {
+    fc.property(fc.constantFrom('append', 'appendBatch', 'appendPacked', 'read', 'readBatch', 'readBatchInto', 'applyRetention'), fc.array(hostile, { maxLength: 4 }), (name, args) => {
       const fn = (log as unknown as Record<string, (...a: unknown[]) => unknown>)[name]!.bind(log);
       const bad = outcome(() => fn(...args));
       if (bad) throw new Error(`${name} ${bad}`);

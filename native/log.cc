@@ -28,8 +28,9 @@ std::map<std::string, std::weak_ptr<LogCore>>& registry() {
   return *reg;
 }
 
-// Spares are prepared as "next.spare.<n>" (the first segment of a new log as "next.spare"); any
-// file starting with this is a leftover of a process that died and is removed on open.
+// The preparer makes spares as "next.spare.<n>"; a roll that has to make one itself, and the first
+// segment of a new log, use "next.spare". Any file starting with it is a leftover of a process
+// that died and is removed on open.
 const char* kSpareName = "next.spare";
 // A log that filled its last segment this fast keeps two spares ready, not one: a burst then rolls
 // twice without waiting for the preparer (what RocketMQ's allocator does for its CommitLog).
@@ -451,9 +452,9 @@ std::unique_ptr<Segment> LogCore::takeSpare() {
     spares_.pop_front();
     return s;
   }
-  const std::string path = spareName();
   lk.unlock();
-  return Segment::createSpare(path, config_.segmentBytes);
+  // Under the append lock, so one at a time: the plain name (its error names a stable path).
+  return Segment::createSpare(spath(kSpareName), config_.segmentBytes);
 }
 
 std::string LogCore::spareName() { return spath(std::string(kSpareName) + "." + std::to_string(spareSeq_++)); }

@@ -225,28 +225,44 @@ napi_value Read(napi_env env, napi_callback_info info) {
   });
 }
 
+// The (position, maxBytes, maxRecords) arguments both batch reads start with.
+bool batchArgs(napi_env env, const napi_value* argv, uint64_t* pos, uint64_t* maxBytes, uint64_t* maxRecords) {
+  double b, r;
+  if (!argPosition(env, argv[0], "position", pos) || !argInteger(env, argv[1], "maxBytes", 1, kMaxSafe, &b) ||
+      !argInteger(env, argv[2], "maxRecords", 1, kMaxSafe, &r))
+    return false;
+  *maxBytes = static_cast<uint64_t>(b);
+  *maxRecords = static_cast<uint64_t>(r);
+  return true;
+}
+
+uint64_t spanBytes(const std::vector<ReadSpan>& spans) {
+  uint64_t total = 0;
+  for (const auto& s : spans) total += s.bytes;
+  return total;
+}
+
+// The spans' frames, end to end, at `out` (which has room for spanBytes(spans)).
+void copySpans(const std::vector<ReadSpan>& spans, uint8_t* out) {
+  for (const auto& s : spans) {
+    std::memcpy(out, s.segment->data() + s.offset, s.bytes);
+    out += s.bytes;
+  }
+}
+
 napi_value ReadBatch(napi_env env, napi_callback_info info) {
   napi_value argv[3];
   LogHandle* h = LogHandle::fromCall(env, info, argv);
   if (!h) return nullptr;
-  uint64_t pos;
-  double maxBytes, maxRecords;
-  if (!argPosition(env, argv[0], "position", &pos) || !argInteger(env, argv[1], "maxBytes", 1, kMaxSafe, &maxBytes) ||
-      !argInteger(env, argv[2], "maxRecords", 1, kMaxSafe, &maxRecords))
-    return nullptr;
+  uint64_t pos, maxBytes, maxRecords;
+  if (!batchArgs(env, argv, &pos, &maxBytes, &maxRecords)) return nullptr;
   return guarded(env, [&]() -> napi_value {
     std::vector<ReadSpan> spans;
-    uint64_t next = h->log->collect(pos, static_cast<uint64_t>(maxBytes), static_cast<uint64_t>(maxRecords), spans);
-    uint64_t total = 0;
-    for (auto& s : spans) total += s.bytes;
+    uint64_t next = h->log->collect(pos, maxBytes, maxRecords, spans);
     napi_value buf;
     void* dst;
-    if (napi_create_buffer(env, total, &dst, &buf) != napi_ok) return nullptr;
-    uint8_t* out = static_cast<uint8_t*>(dst);
-    for (auto& s : spans) {
-      std::memcpy(out, s.segment->data() + s.offset, s.bytes);
-      out += s.bytes;
-    }
+    if (napi_create_buffer(env, spanBytes(spans), &dst, &buf) != napi_ok) return nullptr;
+    copySpans(spans, static_cast<uint8_t*>(dst));
     h->scratch[1] = static_cast<double>(next);
     return buf;
   });
@@ -260,31 +276,23 @@ napi_value ReadBatchInto(napi_env env, napi_callback_info info) {
   napi_value argv[4];
   LogHandle* h = LogHandle::fromCall(env, info, argv);
   if (!h) return nullptr;
-  uint64_t pos;
-  double maxBytes, maxRecords;
+  uint64_t pos, maxBytes, maxRecords;
   const uint8_t* target;
   size_t targetLen;
-  if (!argPosition(env, argv[0], "position", &pos) || !argInteger(env, argv[1], "maxBytes", 1, kMaxSafe, &maxBytes) ||
-      !argInteger(env, argv[2], "maxRecords", 1, kMaxSafe, &maxRecords) ||
-      !argBytes(env, argv[3], "target", &target, &targetLen))
+  if (!batchArgs(env, argv, &pos, &maxBytes, &maxRecords) || !argBytes(env, argv[3], "target", &target, &targetLen))
     return nullptr;
   return guarded(env, [&]() -> napi_value {
     thread_local std::vector<ReadSpan> spans;
     spans.clear();
-    const uint64_t limit = std::min<uint64_t>(static_cast<uint64_t>(maxBytes), targetLen);
-    uint64_t next = h->log->collect(pos, limit == 0 ? 1 : limit, static_cast<uint64_t>(maxRecords), spans);
-    uint64_t total = 0;
-    for (auto& s : spans) total += s.bytes;
+    const uint64_t limit = std::min<uint64_t>(maxBytes, targetLen);
+    uint64_t next = h->log->collect(pos, limit == 0 ? 1 : limit, maxRecords, spans);
+    const uint64_t total = spanBytes(spans);
     if (total > targetLen) {
       // Only the first record can overshoot (collect returns at least one): report its size.
       spans.clear();
       return makeNumber(env, -static_cast<double>(total));
     }
-    uint8_t* out = const_cast<uint8_t*>(target);
-    for (auto& s : spans) {
-      std::memcpy(out, s.segment->data() + s.offset, s.bytes);
-      out += s.bytes;
-    }
+    copySpans(spans, const_cast<uint8_t*>(target));
     spans.clear();  // drop the segment references now, not at the next read
     h->scratch[1] = static_cast<double>(next);
     return makeNumber(env, static_cast<double>(total));

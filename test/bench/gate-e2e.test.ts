@@ -5,8 +5,10 @@
  *
  * The gate is a statistical test on a shared machine: for this id with 30 runs a side, real
  * back-to-back gate runs at load 7-12 gave 1 false alarm and 1 miss in 10 (docs/bench.md,
- * "Regression gate"). So each check gets one re-run, as a CI job would: a wrong verdict twice in
- * a row (about 1 in 100 at that load) fails the test.
+ * "Regression gate"). So each check gets up to two re-runs, as a CI job would: a wrong verdict
+ * three times in a row (about 1 in 1000 at that load) fails the test. One re-run was not enough
+ * in CI, where this file runs while the brokers' JVMs are still warming up (89.9% of baseline
+ * twice, a false alarm by 0.1%).
  */
 import t from 'tap';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -55,12 +57,12 @@ t.test('baseline, unchanged run and 20% slower run through the CLI', async (t) =
 
   const gate = [...ARGS, '--gate', base, '--out', dir];
   let unchanged = await run(gate);
-  if (unchanged.code !== 0) unchanged = await run(gate);
+  for (let retry = 0; retry < 2 && unchanged.code !== 0; retry++) unchanged = await run(gate);
   t.equal(unchanged.code, 0, `unchanged code passes the gate\n${unchanged.out.split('\n').filter((l) => /gate|core\./.test(l)).join('\n')}`);
   t.match(unchanged.out, /gate: PASS/);
 
   let slowed = await run(gate, '0.2');
-  if (slowed.code !== 1) slowed = await run(gate, '0.2');
+  for (let retry = 0; retry < 2 && slowed.code !== 1; retry++) slowed = await run(gate, '0.2');
   t.equal(slowed.code, 1, `the deliberate 20% slowdown fails the gate\n${slowed.out.split('\n').filter((l) => /gate|core\./.test(l)).join('\n')}`);
   t.match(slowed.out, new RegExp(`REGRESSION\\s+${ID.replace(/\./g, '\\.')}`));
   t.match(slowed.out, /deliberate slowdown/, 'the run says it was throttled');

@@ -2,7 +2,7 @@
 // values encoded straight from one buffer, what DirectProducer.sendFixed and the worker host's
 // sendFixed use) must write exactly what send writes for the same messages; DirectConsumer.pollEach
 // (and its synchronous fetchEach / blockForChange) must visit exactly the records poll returns.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { MessageChannel } from 'node:worker_threads';
 import { connectKafka, serveKafka, type KafkaEngine } from '../../core/kafka';
 import { openEngine } from './helpers';
@@ -11,6 +11,18 @@ function valuesBuffer(count: number, size: number, seed: number): Buffer {
   const b = Buffer.alloc(count * size);
   for (let i = 0; i < b.length; i++) b[i] = (i * 7 + seed) & 0xff;
   return b;
+}
+
+/** A client of `engine` over a message channel (as a worker thread would have), closed at teardown. */
+function servedClient(t: Test, engine: KafkaEngine) {
+  const { port1, port2 } = new MessageChannel();
+  const server = serveKafka(engine, port1);
+  const kafka = connectKafka(port2);
+  t.teardown(() => {
+    kafka.close();
+    server.close();
+  });
+  return kafka;
 }
 
 async function dump(engine: KafkaEngine, topic: string) {
@@ -50,13 +62,7 @@ t.test('sendFixedInternal writes what send writes: partitions (sticky, across it
 t.test('DirectProducer.sendFixed (keyless) and DirectConsumer.pollEach on a served engine', async (t) => {
   const { engine } = openEngine(t);
   engine.createTopic('direct', { numPartitions: 2 });
-  const { port1, port2 } = new MessageChannel();
-  const server = serveKafka(engine, port1);
-  const kafka = connectKafka(port2);
-  t.teardown(() => {
-    kafka.close();
-    server.close();
-  });
+  const kafka = servedClient(t, engine);
   const producer = kafka.directProducer({ acks: 1 });
   const data = valuesBuffer(50, 16, 3);
   const meta = await producer.sendFixed('direct', data, 50, 16);
@@ -102,13 +108,7 @@ t.test('DirectConsumer.fetchEach through its reused frame buffer: records larger
   // 80 KB values (above the reader's first 64 KiB frame buffer) and small ones, on 256 KiB segments.
   const { engine } = openEngine(t, { segmentBytes: 256 * 1024, maxMessageBytes: 200_000 });
   engine.createTopic('frames', { numPartitions: 1 });
-  const { port1, port2 } = new MessageChannel();
-  const server = serveKafka(engine, port1);
-  const kafka = connectKafka(port2);
-  t.teardown(() => {
-    kafka.close();
-    server.close();
-  });
+  const kafka = servedClient(t, engine);
   const producer = kafka.directProducer({ acks: 1 });
   let sent = 0;
   for (let k = 0; k < 12; k++) {
@@ -155,13 +155,7 @@ t.test('DirectProducer.appendFixed: synchronous keyless appends without metadata
   const { engine } = openEngine(t);
   engine.createTopic('af', { numPartitions: 1 });
   engine.createTopic('other', { numPartitions: 1 });
-  const { port1, port2 } = new MessageChannel();
-  const server = serveKafka(engine, port1);
-  const kafka = connectKafka(port2);
-  t.teardown(() => {
-    kafka.close();
-    server.close();
-  });
+  const kafka = servedClient(t, engine);
   const producer = kafka.directProducer({ acks: 1 });
   const data = valuesBuffer(20, 50, 5);
   t.throws(() => producer.appendFixed('af', data, 2, 50), { code: 'ERR_INVALID_ARG' }, 'the topic must be attached first');
@@ -185,13 +179,7 @@ t.test('DirectProducer.appendFixed: synchronous keyless appends without metadata
 t.test('the engine indexes what a direct producer appended (catch-up through one reused buffer, a batch larger than it included)', async (t) => {
   const { engine } = openEngine(t, { maxMessageBytes: 1 << 20, segmentBytes: 1 << 20 });
   engine.createTopic('caught', { numPartitions: 1 });
-  const { port1, port2 } = new MessageChannel();
-  const server = serveKafka(engine, port1);
-  const kafka = connectKafka(port2);
-  t.teardown(() => {
-    kafka.close();
-    server.close();
-  });
+  const kafka = servedClient(t, engine);
   const producer = kafka.directProducer({ acks: 1 });
   // Direct producers stamp with their own Date.now; the engine's clock is fake, so read times back from records.
   const sends: Array<[number, number]> = [[50, 100], [1, 300_000], [400, 64], [1, 600_000], [30, 10]];

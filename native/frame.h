@@ -28,7 +28,16 @@
 //
 // END marker (16 bytes) after the last frame of a sealed segment: length word 0xED000000, crc
 // field 0x53454745 ("EGES"), then zeros. The next segment's base is the END marker's position, so
-// positions have no gaps: a record's `next` is always the next record or the log end.
+// positions have no gaps: a record's `next` is always the next record (readers step over padding)
+// or the log end.
+//
+// Padding frame (8 bytes or more, 8-aligned): space no record will use, which readers step over.
+//   +------------------------------+--------------------+-------------------------+
+//   | 0xA6 << 24 | bytes / 8  u32  | crc32c of the word | anything (ignored)      |
+//   +------------------------------+--------------------+-------------------------+
+// Written where a chunked appender's reservation ends unused (append-lease.h) and where recovery
+// finds such an unfinished reservation. Chunks start at multiples of kChunkBytes in a segment's
+// data, which is what lets recovery find the data after an unfinished one.
 #pragma once
 #include <cstdint>
 #include <cstring>
@@ -45,6 +54,10 @@ constexpr uint32_t kEndWord = 0xED000000u;
 constexpr uint32_t kEndCheck = 0x53454745u;
 constexpr uint32_t kEndBytes = 16;
 
+constexpr uint32_t kPaddingMagic = 0xA6u;
+constexpr uint64_t kMaxPaddingBytes = uint64_t(0x00FFFFFFu) * 8;
+constexpr uint64_t kChunkBytes = 64u << 10;
+
 constexpr uint32_t kSegmentHeaderBytes = 64;
 constexpr uint64_t kSegmentMagic = 0x31304745534C514DULL;  // "MQLSEG01"
 constexpr uint32_t kSealed = 1;
@@ -55,6 +68,7 @@ inline bool isRecordWord(uint32_t w) { return (w >> 24) == kRecordMagic; }
 inline uint32_t payloadLength(uint32_t w) { return w & 0x00FFFFFFu; }
 
 inline uint32_t load32(const uint8_t* p) { uint32_t v; std::memcpy(&v, p, 4); return v; }
+inline uint32_t paddingCheck(uint32_t w) { return crc32c(0, &w, 4); }
 inline int64_t load64(const uint8_t* p) { int64_t v; std::memcpy(&v, p, 8); return v; }
 
 // Writes one frame at dst. The length word goes last, so a reader of the mapping (or recovery after
@@ -82,12 +96,34 @@ inline void writeChecked(uint8_t* dst, const uint8_t* payload, uint32_t len, int
   __atomic_store_n(reinterpret_cast<uint32_t*>(dst), lengthWord(len), __ATOMIC_RELEASE);
 }
 
-// What lies at `p` (with `avail` bytes of segment data left).
-enum class Check { Record, End, NotRecord, Truncated, BadCrc };
+// Fills [dst, dst + bytes) (8-aligned, bytes a multiple of 8) with padding frames, the length
+// word of each stored last, like a record's.
+inline void writePadding(uint8_t* dst, uint64_t bytes) {
+  while (bytes > 0) {
+    const uint64_t n = bytes < kMaxPaddingBytes ? bytes : kMaxPaddingBytes;
+    const uint32_t w = (kPaddingMagic << 24) | static_cast<uint32_t>(n / 8);
+    const uint32_t c = paddingCheck(w);
+    std::memcpy(dst + 4, &c, 4);
+    __atomic_store_n(reinterpret_cast<uint32_t*>(dst), w, __ATOMIC_RELEASE);
+    dst += n;
+    bytes -= n;
+  }
+}
+
+// What lies at `p` (with `avail` bytes of segment data left). For Padding, *lenOut is its size in
+// bytes (not a payload length).
+enum class Check { Record, End, NotRecord, Truncated, BadCrc, Padding };
 
 inline Check check(const uint8_t* p, uint64_t avail, uint32_t* lenOut) {
-  if (avail < kHeaderBytes) return Check::Truncated;
+  if (avail < 8) return Check::Truncated;
   uint32_t w = load32(p);
+  if ((w >> 24) == kPaddingMagic && (w & 0x00FFFFFFu) != 0 && load32(p + 4) == paddingCheck(w)) {
+    const uint64_t n = uint64_t(w & 0x00FFFFFFu) * 8;
+    if (n > avail) return Check::Truncated;
+    *lenOut = static_cast<uint32_t>(n);
+    return Check::Padding;
+  }
+  if (avail < kHeaderBytes) return Check::Truncated;
   if (w == kEndWord && load32(p + 4) == kEndCheck) return Check::End;
   if (!isRecordWord(w)) return Check::NotRecord;
   uint32_t len = payloadLength(w);

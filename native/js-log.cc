@@ -37,6 +37,7 @@ struct LogHandle : DurableListener, JsHandle<LogHandle> {
   uint64_t lastSent = 0;  // flusher thread only
   bool refed = false;
   WallClock clock;  // default timestamps of this thread's appends
+  AppendLease* lease = nullptr;  // appendMode 'chunked': this handle's space in the log
 
   bool isOpen() const { return log != nullptr; }
 
@@ -49,6 +50,8 @@ struct LogHandle : DurableListener, JsHandle<LogHandle> {
 
   void close() {
     if (!log) return;
+    if (lease) log->closeLease(lease);
+    lease = nullptr;
     log->removeListener(this);
     log = nullptr;
     core.reset();
@@ -91,7 +94,9 @@ napi_value Append(napi_env env, napi_callback_info info) {
     return nullptr;
   }
   return guarded(env, [&]() -> napi_value {
-    return makeNumber(env, static_cast<double>(h->log->append(p, static_cast<uint32_t>(len), ts)));
+    const uint64_t pos = h->lease ? h->log->appendLeased(*h->lease, p, static_cast<uint32_t>(len), ts)
+                                  : h->log->append(p, static_cast<uint32_t>(len), ts);
+    return makeNumber(env, static_cast<double>(pos));
   });
 }
 
@@ -131,6 +136,7 @@ napi_value AppendBatch(napi_env env, napi_callback_info info) {
     items[i] = {p, static_cast<uint32_t>(len), frame::checksum(static_cast<uint32_t>(len), ts, p)};
   }
   return guarded(env, [&]() -> napi_value {
+    if (h->lease) h->log->sealOwnChunk(*h->lease);  // batches go in order, after this handle's chunk
     return makeNumber(env, static_cast<double>(h->log->appendBatch(items.data(), count, ts)));
   });
 }
@@ -195,6 +201,7 @@ napi_value AppendPacked(napi_env env, napi_callback_info info) {
     return nullptr;
   }
   return guarded(env, [&]() -> napi_value {
+    if (h->lease) h->log->sealOwnChunk(*h->lease);
     return makeNumber(env, static_cast<double>(h->log->appendPacked(bytes, lens.data(), n, ts)));
   });
 }
@@ -415,6 +422,7 @@ napi_value recoveryObject(napi_env env, const RecoveryInfo& r) {
   napi_create_object(env, &o);
   napi_set_named_property(env, o, "end", makeNumber(env, static_cast<double>(r.end)));
   napi_set_named_property(env, o, "truncatedBytes", makeNumber(env, static_cast<double>(r.truncatedBytes)));
+  napi_set_named_property(env, o, "paddedBytes", makeNumber(env, static_cast<double>(r.paddedBytes)));
   napi_create_array_with_length(env, r.corrupt.size(), &list);
   for (size_t i = 0; i < r.corrupt.size(); i++) {
     napi_value c, s, why;
@@ -436,15 +444,16 @@ void FinalizeCounters(napi_env, void*, void* hint) { delete static_cast<std::sha
 }  // namespace
 
 // openLog(dir, segmentBytes, maxRecordBytes, flush (0 none | 1 async | 2 sync), flushIntervalMs,
-//         flushBytes, scratch: Float64Array(3), onDurable(durable, error?), scratchBytes: Uint8Array)
+//         flushBytes, scratch: Float64Array(3), onDurable(durable, error?), scratchBytes: Uint8Array,
+//         appendMode (0 ordered | 1 chunked; default 0))
 //   -> handle object
 napi_value OpenLog(napi_env env, napi_callback_info info) {
-  napi_value argv[9];
-  size_t argc = 9;
+  napi_value argv[10];
+  size_t argc = 10;
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  for (size_t i = argc; i < 9; i++) napi_get_undefined(env, &argv[i]);
+  for (size_t i = argc; i < 10; i++) napi_get_undefined(env, &argv[i]);
   std::string dir;
-  double segmentBytes, maxRecord, flush, interval, flushBytes;
+  double segmentBytes, maxRecord, flush, interval, flushBytes, appendMode = 0;
   if (!argString(env, argv[0], "dir", &dir)) return nullptr;
   if (dir.empty() || dir[0] != '/') {
     throwInvalid(env, "dir", "an absolute path");
@@ -456,6 +465,9 @@ napi_value OpenLog(napi_env env, napi_callback_info info) {
       !argInteger(env, argv[4], "options.flushIntervalMs", 1, 2147483647.0, &interval) ||
       !argInteger(env, argv[5], "options.flushBytes", 1, kMaxSafe, &flushBytes))
     return nullptr;
+  napi_valuetype modeType;
+  napi_typeof(env, argv[9], &modeType);
+  if (modeType != napi_undefined && !argInteger(env, argv[9], "options.appendMode", 0, 1, &appendMode)) return nullptr;
   if (frame::frameBytes(static_cast<uint32_t>(maxRecord)) + frame::kEndBytes + Segment::headerBytes() >
       static_cast<uint64_t>(segmentBytes)) {
     throwInvalid(env, "options.maxRecordBytes", "small enough that one framed record fits in options.segmentBytes");
@@ -511,6 +523,7 @@ napi_value OpenLog(napi_env env, napi_callback_info info) {
     return nullptr;
   }
   napi_unref_threadsafe_function(env, h->tsfn);
+  if (appendMode == 1) h->lease = core->openLease();
   core->addListener(h);
   h->bindToEnv(env);
 

@@ -35,6 +35,13 @@ const char* kSpareName = "next.spare";
 // A log that filled its last segment this fast keeps two spares ready, not one: a burst then rolls
 // twice without waiting for the preparer (what RocketMQ's allocator does for its CommitLog).
 constexpr auto kFastRoll = std::chrono::seconds(1);
+// While chunks are open the preparer looks at them this often: a chunk whose owner appended nothing
+// since the last look, or that has been open kMaxChunkTicks looks, is sealed, so the records
+// behind it become readable (at most ~1 ms late behind an idle appender, ~10 ms behind a slow one).
+constexpr auto kSealTick = std::chrono::milliseconds(1);
+constexpr uint64_t kMaxChunkTicks = 10;
+// Larger frames go the ordered way: a chunk holds at least eight of the frames it takes.
+constexpr uint64_t kLeaseMaxFrame = frame::kChunkBytes / 8;
 const char* kLockName = "lock";
 const char* kCheckpointName = "checkpoint";
 constexpr uint64_t kCheckpointMagic = 0x544E504B43514D51ULL;  // "QMQCKPNT"
@@ -212,7 +219,7 @@ bool plausibleSuccessor(const uint8_t* p, uint64_t avail) {
   if (frame::load32(p) == 0) return true;
   uint32_t len;
   auto c = frame::check(p, avail, &len);
-  return c == frame::Check::Record || c == frame::Check::End;
+  return c == frame::Check::Record || c == frame::Check::End || c == frame::Check::Padding;
 }
 
 // The first good frame at an 8-aligned offset in [from, limit) whose successor is plausible too,
@@ -226,6 +233,32 @@ uint64_t findNextFrame(const uint8_t* d, uint64_t from, uint64_t limit) {
     if (plausibleSuccessor(d + after, limit - after)) return k;
   }
   return limit;
+}
+
+// After unwritten space at `off` in the active segment: the first chunk boundary holding a record
+// or padding, or `limit` if there is none. A chunked appender that died left its chunk's end
+// unwritten while other chunks after it were filled; recovery pads the gap so they stay.
+uint64_t dataAfterGap(const uint8_t* d, uint64_t off, uint64_t limit) {
+  for (uint64_t b = (off / frame::kChunkBytes + 1) * frame::kChunkBytes; b + frame::kHeaderBytes <= limit;
+       b += frame::kChunkBytes) {
+    if (frame::load32(d + b) == 0) continue;
+    uint32_t len;
+    const auto c = frame::check(d + b, limit - b, &len);
+    if (c == frame::Check::Record || c == frame::Check::Padding) return b;
+  }
+  return limit;
+}
+
+// The first position at or after `pos` (in `seg`, below `limit`) that is not padding. The magic
+// byte is tested first: a read's next record is almost never padding.
+uint64_t skipPadding(const Segment& seg, uint64_t pos, uint64_t limit) {
+  const uint8_t* d = seg.data();
+  while (pos < limit && d[pos - seg.base() + 3] == frame::kPaddingMagic) {
+    uint32_t bytes;
+    if (frame::check(d + (pos - seg.base()), limit - pos, &bytes) != frame::Check::Padding) break;
+    pos += bytes;
+  }
+  return pos;
 }
 
 // Where reading can resume after the damaged frame at `off`: the frame its length word points to
@@ -261,6 +294,10 @@ void LogCore::scanSealed(Segment& seg, uint64_t dataBytes) {
       off += frame::frameBytes(len);
       continue;
     }
+    if (c == frame::Check::Padding) {
+      off += len;
+      continue;
+    }
     const uint64_t next = resumeAfter(d, off, dataBytes);
     reportDamage(seg, off, next,
                  c == frame::Check::BadCrc ? "checksum mismatch"
@@ -283,11 +320,25 @@ void LogCore::recoverTail(Segment& seg, uint64_t from, int64_t maxTs) {
       off += frame::frameBytes(len);
       continue;
     }
-    // A zero length word is space never written: the end of the data. (A kill -9 in the middle of
-    // an append leaves exactly that, since the length word is stored last.) An END marker here
-    // means the next segment was lost: the data ends too. Anything else is a damaged frame: if a
-    // good frame follows, the damage is in the middle: keep going, report it, reads of it fail.
-    if (c == frame::Check::End || frame::load32(d + off) == 0) break;
+    if (c == frame::Check::Padding) {
+      off += len;
+      continue;
+    }
+    // A zero length word is space never written: the end of the data (a kill -9 in the middle of
+    // an append leaves exactly that, since the length word is stored last), unless a later chunk
+    // holds data: then it is the unused end of a chunked appender's chunk, padded here. An END
+    // marker here means the next segment was lost: the data ends too. Anything else is a damaged
+    // frame: if a good frame follows, the damage is in the middle: keep going, report it, reads of
+    // it fail.
+    if (c == frame::Check::End) break;
+    if (frame::load32(d + off) == 0) {
+      const uint64_t after = dataAfterGap(d, off, limit);
+      if (after >= limit) break;
+      frame::writePadding(d + off, after - off);
+      recovery_.paddedBytes += after - off;
+      off = after;
+      continue;
+    }
     const uint64_t next = resumeAfter(d, off, limit);
     if (next >= limit) break;
     reportDamage(seg, off, next, c == frame::Check::BadCrc ? "checksum mismatch" : "damaged record header");
@@ -337,11 +388,17 @@ void LogCore::writeCheckpoint(uint64_t segmentBase, uint64_t offset, int64_t max
   ::close(fd);
 }
 
-void LogCore::publish(uint64_t newEnd, uint64_t records) {
-  end_.store(newEnd, std::memory_order_release);
-  counters_->end = static_cast<double>(newEnd);
-  if (config_.flush == FlushPolicy::Async && newEnd >= nextKick_) {
-    nextKick_ = newEnd + config_.flushBytes;
+// An ordered append's frames are readable at once, unless a chunk before them is still open:
+// then they become readable with it (advanceEnd).
+void LogCore::publish(uint64_t newEnd, uint64_t) {
+  if (openChunks_.load(std::memory_order_relaxed) == 0) setEnd(newEnd);
+}
+
+void LogCore::setEnd(uint64_t e) {
+  end_.store(e, std::memory_order_release);
+  counters_->end = static_cast<double>(e);
+  if (config_.flush == FlushPolicy::Async && e >= nextKick_) {
+    nextKick_ = e + config_.flushBytes;
     flusher_->kick();
   }
 }
@@ -407,6 +464,12 @@ uint64_t LogCore::appendPacked(const uint8_t* bytes, const uint32_t* lengths, si
 }
 
 void LogCore::roll() {
+  // Chunks live in the active segment: seal them all, so it holds only whole frames and padding.
+  if (openChunks_.load(std::memory_order_relaxed) > 0) {
+    for (auto& l : leases_)
+      if (l->open) sealLease(*l, true);
+    advanceEnd();
+  }
   std::unique_ptr<Segment> spare = takeSpare();
   const uint64_t newBase = active_->base() + writeOffset_;
   try {
@@ -440,6 +503,144 @@ void LogCore::roll() {
   active_ = next.get();
   writeOffset_ = 0;
   activeMaxTs_.store(INT64_MIN, std::memory_order_relaxed);
+  setEnd(newBase);  // no chunk is open: everything before the new segment is readable
+}
+
+AppendLease* LogCore::openLease() {
+  std::lock_guard<AppendLock> g(appendMu_);
+  leases_.push_back(std::make_unique<AppendLease>());
+  return leases_.back().get();
+}
+
+void LogCore::closeLease(AppendLease* lease) {
+  std::lock_guard<AppendLock> g(appendMu_);
+  if (lease->open && sealLease(*lease, true)) advanceEnd();
+  for (auto it = leases_.begin(); it != leases_.end(); ++it)
+    if (it->get() == lease) {
+      leases_.erase(it);
+      break;
+    }
+}
+
+uint64_t LogCore::appendLeased(AppendLease& l, const uint8_t* payload, uint32_t len, int64_t ts) {
+  const uint64_t bytes = frame::frameBytes(len);
+  if (bytes > kLeaseMaxFrame) {
+    sealOwnChunk(l);
+    return append(payload, len, ts);
+  }
+  for (;;) {
+    uint64_t w = l.word.load(std::memory_order_relaxed);
+    const uint64_t off = w >> 2;
+    // Claim: the owner marks the word busy, so no one seals the chunk under the frame being written.
+    if (!(w & AppendLease::kSealed) && off + bytes <= l.limit &&
+        l.word.compare_exchange_strong(w, w | AppendLease::kBusy, std::memory_order_acquire,
+                                       std::memory_order_relaxed)) {
+      Segment* s = l.seg;
+      frame::writeChecked(s->data() + off, payload, len, ts);
+      if (ts > l.maxTs) l.maxTs = ts;
+      l.word.store((off + bytes) << 2, std::memory_order_release);
+      return s->base() + off;
+    }
+    refillLease(l, bytes);
+  }
+}
+
+void LogCore::sealOwnChunk(AppendLease& l) {
+  if (l.word.load(std::memory_order_relaxed) & AppendLease::kSealed) return;
+  std::lock_guard<AppendLock> g(appendMu_);
+  if (l.open && sealLease(l, true)) advanceEnd();
+}
+
+// Seals l's chunk: swaps kSealed into its word once the owner is not mid-frame (waiting for that
+// only if asked: the owner's frame takes nanoseconds unless its thread was preempted), then pads
+// the chunk's unused end. False if the owner was busy and waitForOwner was not set.
+bool LogCore::sealLease(AppendLease& l, bool waitForOwner) {
+  uint64_t w = l.word.load(std::memory_order_acquire);
+  for (unsigned spins = 0;;) {
+    if (w & AppendLease::kBusy) {
+      if (!waitForOwner) return false;
+      if (++spins % 1024 == 0) std::this_thread::yield();
+#if defined(__x86_64__) || defined(__i386__)
+      else __builtin_ia32_pause();
+#endif
+      w = l.word.load(std::memory_order_acquire);
+      continue;
+    }
+    if (l.word.compare_exchange_weak(w, w | AppendLease::kSealed, std::memory_order_acq_rel, std::memory_order_acquire))
+      break;
+  }
+  const uint64_t used = w >> 2;
+  if (used < l.limit) frame::writePadding(l.seg->data() + used, l.limit - used);
+  if (l.maxTs != INT64_MIN) noteTimestamp(l.maxTs);
+  l.open = false;
+  openChunks_.fetch_sub(1, std::memory_order_relaxed);
+  return true;
+}
+
+// end_ = the start of the oldest open chunk, or the tail: everything before it is whole frames
+// (sealed chunks, ordered appends) and padding.
+void LogCore::advanceEnd() {
+  uint64_t e = active_->base() + writeOffset_;
+  if (openChunks_.load(std::memory_order_relaxed) > 0)
+    for (auto& l : leases_)
+      if (l->open) e = std::min(e, l->seg->base() + l->start);
+  if (e > end_.load(std::memory_order_relaxed)) setEnd(e);
+}
+
+void LogCore::refillLease(AppendLease& l, uint64_t bytes) {
+  std::lock_guard<AppendLock> g(appendMu_);
+  if (l.open) sealLease(l, true);
+  uint64_t cap = active_->dataCapacity() - frame::kEndBytes;
+  uint64_t start = (writeOffset_ + frame::kChunkBytes - 1) / frame::kChunkBytes * frame::kChunkBytes;
+  if (start + bytes > cap) {
+    roll();  // an empty segment takes any frame that passed the maxRecordBytes check
+    cap = active_->dataCapacity() - frame::kEndBytes;
+    start = 0;
+  }
+  // Chunks start at chunk boundaries (recovery looks for data there): pad up to it.
+  if (start > writeOffset_) frame::writePadding(active_->data() + writeOffset_, start - writeOffset_);
+  l.seg = active_;
+  l.start = start;
+  l.limit = std::min(start + frame::kChunkBytes, cap);
+  l.maxTs = INT64_MIN;
+  l.open = true;
+  l.seenWord = AppendLease::kBusy;  // a word the chunk never has while idle
+  l.openedTick = sealTick_;
+  writeOffset_ = l.limit;
+  if (openChunks_.fetch_add(1, std::memory_order_relaxed) == 0) {
+    { std::lock_guard<std::mutex> g2(spareMu_); }  // the preparer sleeps untimed while no chunk is open
+    spareCv_.notify_all();
+  }
+  l.word.store(start << 2, std::memory_order_release);
+  advanceEnd();
+}
+
+void LogCore::sealLeasesBefore(uint64_t position) {
+  std::lock_guard<AppendLock> g(appendMu_);
+  bool sealed = false;
+  for (auto& l : leases_)
+    if (l->open && l->seg->base() + l->start < position) sealed |= sealLease(*l, true);
+  if (sealed) advanceEnd();
+}
+
+void LogCore::sealIdleLeases() {
+  // Never wait for the append lock here: a roll holding it may be waiting for this thread's spare.
+  if (!appendMu_.try_lock()) return;
+  std::lock_guard<AppendLock> g(appendMu_, std::adopt_lock);
+  sealTick_++;
+  bool sealed = false;
+  for (auto& l : leases_) {
+    if (!l->open) continue;
+    const uint64_t w = l->word.load(std::memory_order_relaxed);
+    if ((w == l->seenWord || sealTick_ - l->openedTick >= kMaxChunkTicks) && sealLease(*l, false)) sealed = true;
+    else l->seenWord = w;
+  }
+  if (sealed) advanceEnd();
+}
+
+uint64_t LogCore::tail() {
+  std::lock_guard<AppendLock> g(appendMu_);
+  return active_->base() + writeOffset_;
 }
 
 std::unique_ptr<Segment> LogCore::takeSpare() {
@@ -472,8 +673,19 @@ void LogCore::wantSpare() {
 
 void LogCore::preparerLoop() {
   std::unique_lock<std::mutex> lk(spareMu_);
+  const auto work = [this] { return stopping_ || (!prepareFailed_ && spares_.size() < sparesWanted_) || toRelease_; };
   for (;;) {
-    spareCv_.wait(lk, [this] { return stopping_ || (!prepareFailed_ && spares_.size() < sparesWanted_) || toRelease_; });
+    if (openChunks_.load(std::memory_order_relaxed) > 0) {
+      if (!spareCv_.wait_for(lk, kSealTick, work)) {
+        lk.unlock();
+        sealIdleLeases();
+        lk.lock();
+        continue;
+      }
+    } else {
+      spareCv_.wait(lk, [&] { return work() || openChunks_.load(std::memory_order_relaxed) > 0; });
+      if (!work()) continue;
+    }
     if (stopping_) return;
     preparing_ = true;
     std::shared_ptr<Segment> release = std::move(toRelease_);
@@ -500,6 +712,9 @@ void LogCore::preparerLoop() {
 }
 
 std::shared_ptr<Segment> LogCore::locate(uint64_t pos, uint64_t* offset, uint32_t* len, int64_t* ts, uint64_t* next) {
+  // A position a chunked append returned may lie behind an open chunk: seal what is before it.
+  if (pos >= end_.load(std::memory_order_acquire) && openChunks_.load(std::memory_order_relaxed) > 0)
+    sealLeasesBefore(pos + 1);
   std::shared_ptr<Segment> seg;
   uint64_t segEnd;
   {
@@ -525,11 +740,13 @@ std::shared_ptr<Segment> LogCore::locate(uint64_t pos, uint64_t* offset, uint32_
   *offset = off;
   *len = l;
   *ts = frame::load64(seg->data() + off + 8);
-  *next = pos + frame::frameBytes(l);
+  *next = skipPadding(*seg, pos + frame::frameBytes(l), segEnd);
   return seg;
 }
 
 uint64_t LogCore::collect(uint64_t pos, uint64_t maxBytes, uint64_t maxRecords, std::vector<ReadSpan>& spans) {
+  if (pos > end_.load(std::memory_order_acquire) && openChunks_.load(std::memory_order_relaxed) > 0)
+    sealLeasesBefore(pos + 1);
   uint64_t total = 0, records = 0;
   for (;;) {
     std::shared_ptr<Segment> seg;
@@ -557,6 +774,12 @@ uint64_t LogCore::collect(uint64_t pos, uint64_t maxBytes, uint64_t maxRecords, 
     while (pos < segEnd && records < maxRecords) {
       uint32_t len = 0;
       auto c = frame::check(d + off, segEnd - pos, &len);
+      if (c == frame::Check::Padding && !(pos & 7)) {
+        // A batch never spans padding (callers number its records from its first position): end
+        // it here, or, with no record yet, return an empty batch whose next is past the padding.
+        if (off > startOff) spans.push_back({seg, startOff, off - startOff});
+        return skipPadding(*seg, pos, segEnd);
+      }
       if (c != frame::Check::Record || (pos & 7)) {
         if (records == 0)
           throwUnreadable(pos, (pos & 7) ? frame::Check::NotRecord : c,
@@ -616,6 +839,9 @@ size_t LogCore::segmentCount() {
 }
 
 void LogCore::syncTo(uint64_t want) {
+  // Data behind an open chunk is not part of the log yet: seal what is before `want`.
+  if (want > end_.load(std::memory_order_acquire) && openChunks_.load(std::memory_order_relaxed) > 0)
+    sealLeasesBefore(want);
   std::lock_guard<std::mutex> g(syncMu_);
   const uint64_t from = durable_.load();
   if (from >= want) return;
@@ -664,7 +890,7 @@ void LogCore::syncTo(uint64_t want) {
   }
 }
 
-void LogCore::flushSync() { syncTo(end()); }
+void LogCore::flushSync() { syncTo(openChunks_.load(std::memory_order_relaxed) > 0 ? tail() : end()); }
 
 void LogCore::requestDurable(uint64_t position) { flusher_->request(position); }
 

@@ -7,9 +7,11 @@
 //    shared_ptr, so retention or a roll never unmaps memory a reader is copying from;
 //  - end_ is published with release after a frame is complete; readers load it with acquire and
 //    never look past it;
+//  - chunked appenders (append-lease.h) take space a chunk at a time under appendMu_ and fill it
+//    without it; end_ then stops at the oldest open chunk;
 //  - a preparer thread keeps a spare segment created, preallocated and prefaulted (two when the log
-//    rolls fast), so a roll is a header write and a rename; a Flusher thread (flusher.h, started on first need) does group
-//    commit.
+//    rolls fast), so a roll is a header write and a rename; it also seals chunks left idle;
+//  - a Flusher thread (flusher.h, started on first need) does group commit.
 #pragma once
 #include <atomic>
 #include <chrono>
@@ -23,6 +25,7 @@
 #include <thread>
 #include <vector>
 
+#include "append-lease.h"
 #include "append-lock.h"
 #include "flusher.h"
 #include "frame.h"
@@ -50,6 +53,7 @@ struct CorruptFrame {
 struct RecoveryInfo {
   uint64_t end = 0;
   uint64_t truncatedBytes = 0;
+  uint64_t paddedBytes = 0;  // unfinished chunks of chunked appenders, padded so the data after them stays
   std::vector<CorruptFrame> corrupt;
 };
 
@@ -84,6 +88,14 @@ class LogCore {
   // `count` records laid end to end from `bytes`, record i lengths[i] bytes (each already checked
   // against maxRecordBytes by the caller).
   uint64_t appendPacked(const uint8_t* bytes, const uint32_t* lengths, size_t count, int64_t timestamp);
+
+  // Chunked appends (append-lease.h). A lease belongs to one thread; it is closed (its chunk
+  // sealed) before that thread lets go of the log.
+  AppendLease* openLease();
+  void closeLease(AppendLease* lease);
+  uint64_t appendLeased(AppendLease& lease, const uint8_t* payload, uint32_t len, int64_t timestamp);
+  // Seals the lease's chunk, so what the owner appends next (in order, or in a new chunk) comes after it.
+  void sealOwnChunk(AppendLease& lease);
 
   // Checks that a record starts at `position` and returns its segment (kept alive by the caller).
   std::shared_ptr<Segment> locate(uint64_t position, uint64_t* offset, uint32_t* len, int64_t* ts, uint64_t* next);
@@ -133,6 +145,14 @@ class LogCore {
   void writeCheckpoint(uint64_t segmentBase, uint64_t offset, int64_t maxTs);
   bool readCheckpoint(uint64_t* segmentBase, uint64_t* offset, int64_t* maxTs);
   void publish(uint64_t newEnd, uint64_t records);
+  void setEnd(uint64_t e);
+  // Under appendMu_ unless noted.
+  bool sealLease(AppendLease& l, bool waitForOwner);
+  void advanceEnd();
+  void refillLease(AppendLease& l, uint64_t frameBytes);
+  void sealLeasesBefore(uint64_t position);  // takes appendMu_
+  void sealIdleLeases();                     // the preparer's tick; takes appendMu_ if free
+  uint64_t tail();                           // takes appendMu_
   std::string spath(const std::string& name) const { return dir_ + "/" + name; }
 
   const std::string dir_;
@@ -153,6 +173,10 @@ class LogCore {
   void noteTimestamp(int64_t ts) {
     if (ts > activeMaxTs_.load(std::memory_order_relaxed)) activeMaxTs_.store(ts, std::memory_order_relaxed);
   }
+
+  std::vector<std::unique_ptr<AppendLease>> leases_;  // under appendMu_
+  std::atomic<uint32_t> openChunks_{0};  // leases with an open chunk; written under appendMu_
+  uint64_t sealTick_ = 0;                // the preparer's idle-seal ticks so far
 
   alignas(64) std::mutex listMu_;
   std::vector<std::shared_ptr<Segment>> segments_;

@@ -2,9 +2,10 @@
 // each {count} message, appends `count` 100-byte records and reports its own start and end times
 // (performance.timeOrigin + now(), comparable across threads).
 import { parentPort, workerData } from 'node:worker_threads';
-import { CommitLog } from '../../core/log';
+import { CommitLog, type AppendMode } from '../../core/log';
 
-const log = CommitLog.open((workerData as { dir: string }).dir);
+const { dir, appendMode } = workerData as { dir: string; appendMode: AppendMode };
+const log = CommitLog.open(dir, { appendMode });
 const payload = Buffer.alloc(100, 0x42);
 parentPort!.on('message', (msg: { count?: number; close?: boolean }) => {
   if (msg.close) {

@@ -10,10 +10,11 @@ import { Errors, MqlabError } from '../errors';
 import { FRAME_HEADER_BYTES, frameBytes, framePayloadLength, frameTimestamp } from './frame-layout';
 import { nativeAddon, type NativeLog } from './native';
 import { checkKnownKeys, checkObject, checkPath, describe, optionalInteger } from './validate';
-import type { CommitLogOptions, FlushPolicy, LogRecord, RecoveryReport } from './types';
+import type { AppendMode, CommitLogOptions, FlushPolicy, LogRecord, RecoveryReport } from './types';
 
 const FLUSH_CODES: Record<FlushPolicy, number> = { none: 0, async: 1, sync: 2 };
-const OPTION_KEYS = ['segmentBytes', 'maxRecordBytes', 'flush', 'flushIntervalMs', 'flushBytes', 'retention', 'clock'] as const;
+const OPTION_KEYS = ['segmentBytes', 'maxRecordBytes', 'flush', 'flushIntervalMs', 'flushBytes', 'retention', 'clock', 'appendMode'] as const;
+const APPEND_MODE_CODES: Record<AppendMode, number> = { ordered: 0, chunked: 1 };
 const MiB = 1024 * 1024;
 /** Per segment: a 64-byte header, and room for the 16-byte END marker after the last frame. */
 const SEGMENT_OVERHEAD = 64 + 16;
@@ -55,6 +56,7 @@ interface ResolvedOptions {
   maxAgeMs: number;
   maxBytes: number;
   clock: (() => number) | undefined;
+  appendMode: AppendMode;
 }
 
 function resolveOptions(options: unknown): ResolvedOptions {
@@ -77,7 +79,11 @@ function resolveOptions(options: unknown): ResolvedOptions {
   const maxAgeMs = optionalInteger(retention.maxAgeMs, 'options.retention.maxAgeMs', 0, Number.MAX_SAFE_INTEGER, -1);
   const maxBytes = optionalInteger(retention.maxBytes, 'options.retention.maxBytes', 0, Number.MAX_SAFE_INTEGER, -1);
   if (o.clock !== undefined && typeof o.clock !== 'function') throw Errors.invalidArg('options.clock', 'a function returning ms since the epoch');
-  return { segmentBytes, maxRecordBytes, flush, flushIntervalMs, flushBytes, maxAgeMs, maxBytes, clock: o.clock as (() => number) | undefined };
+  const appendMode = o.appendMode === undefined ? 'ordered' : o.appendMode;
+  if (appendMode !== 'ordered' && appendMode !== 'chunked') {
+    throw Errors.invalidArg('options.appendMode', "'ordered' or 'chunked'", { value: describe(appendMode) });
+  }
+  return { segmentBytes, maxRecordBytes, flush, flushIntervalMs, flushBytes, maxAgeMs, maxBytes, clock: o.clock as (() => number) | undefined, appendMode };
 }
 
 function prepareDirectory(dir: string): string {
@@ -143,7 +149,7 @@ export class CommitLog {
     const scratchBytes = Buffer.alloc(READ_SCRATCH_BYTES);
     let log: CommitLog | undefined;
     const native = nativeAddon().openLog(real, o.segmentBytes, o.maxRecordBytes, FLUSH_CODES[o.flush], o.flushIntervalMs,
-      o.flushBytes, scratch, (durable, error) => log?.onDurable(durable, error), scratchBytes);
+      o.flushBytes, scratch, (durable, error) => log?.onDurable(durable, error), scratchBytes, APPEND_MODE_CODES[o.appendMode]);
     log = new CommitLog(absolute, native, scratch, scratchBytes, o);
     return log;
   }
@@ -154,7 +160,10 @@ export class CommitLog {
     return this.#counters[1]!;
   }
 
-  /** The position the next append gets. */
+  /**
+   * Where the readable log ends: the position the next ordered append gets. While a handle in
+   * appendMode 'chunked' has a chunk open, it is the start of the oldest open chunk.
+   */
   get endPosition(): number {
     this.#checkOpen();
     return this.#counters[0]!;
@@ -171,7 +180,10 @@ export class CommitLog {
     return this.#options.flush;
   }
 
-  /** Appends one record; readable at once by every thread of this process. Returns its position. */
+  /**
+   * Appends one record and returns its position. In appendMode 'ordered' it is readable at once by
+   * every thread of this process; in 'chunked', see CommitLogOptions.appendMode.
+   */
   append(payload: Uint8Array, timestamp?: number): number {
     if (timestamp !== undefined) return this.#n.append(payload, timestamp);
     const clock = this.#clock;
@@ -302,7 +314,9 @@ export class CommitLog {
   /**
    * Whole records from `position` (a record start, or endPosition for an empty batch), up to
    * `maxBytes` of framed bytes (at least one record if there is one) and `maxRecords`. Payloads
-   * are views into one buffer per batch.
+   * are views into one buffer per batch. A batch ends where the log has padding (the unused end
+   * of a chunk, see appendMode); a batch that starts there is empty with `next` past it, so
+   * continue from `next` until it stops moving.
    */
   readBatch(position: number, maxBytes = MiB, maxRecords = Number.MAX_SAFE_INTEGER): { records: LogRecord[]; next: number } {
     const buf = this.#n.readBatch(position, limit(maxBytes, 'maxBytes'), limit(maxRecords, 'maxRecords'));
@@ -344,7 +358,7 @@ export class CommitLog {
     let position = from === undefined ? this.startPosition : from;
     for (;;) {
       const { records, next } = this.readBatch(position, SCAN_BATCH_BYTES);
-      if (records.length === 0) return;
+      if (records.length === 0 && next === position) return;
       yield* records;
       position = next;
     }

@@ -29,7 +29,7 @@ export interface NativeLog {
   roll(): boolean;
   activeSegmentBase(): number;
   close(): void;
-  readonly recovery: { end: number; truncatedBytes: number; corrupt: Array<{ segment: string; position: number; reason: string; next: number }> };
+  readonly recovery: { end: number; truncatedBytes: number; paddedBytes: number; corrupt: Array<{ segment: string; position: number; reason: string; next: number }> };
   /** [end, start, durable], written by the log, read without a native call. */
   readonly counters: Float64Array;
 }
@@ -55,7 +55,8 @@ export interface NativeAddon {
   crc32cPortable(data: Uint8Array): number;
   readonly crc32cHardware: boolean;
   openLog(dir: string, segmentBytes: number, maxRecordBytes: number, flush: number, flushIntervalMs: number,
-    flushBytes: number, scratch: Float64Array, onDurable: (durable: number, error?: string) => void, scratchBytes: Uint8Array): NativeLog;
+    flushBytes: number, scratch: Float64Array, onDurable: (durable: number, error?: string) => void, scratchBytes: Uint8Array,
+    appendMode?: number): NativeLog;
   openIndexFile(path: string, entryBytes: number, growBytes: number): NativeIndexFile;
   benchFrameCopy(dir: string, payloadBytes: number, count: number): number;
 }

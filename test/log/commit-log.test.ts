@@ -79,7 +79,7 @@ t.test('segments roll and every record stays readable across reopen', (t) => {
   log = CommitLog.open(dir, { segmentBytes: 4096 });
   t.teardown(() => log.close());
   t.equal(log.endPosition, end);
-  t.same(log.recovery, { end, truncatedBytes: 0, corrupt: [] });
+  t.same(log.recovery, { end, truncatedBytes: 0, paddedBytes: 0, corrupt: [] });
   const all = [...log.records()];
   t.equal(all.length, 1000);
   t.same(all.map((r) => r.position), positions);

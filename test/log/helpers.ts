@@ -28,3 +28,21 @@ export function payloadFor(i: number, size = 20): Buffer {
   b.write(`record-${i}-`.padEnd(size, String.fromCharCode(97 + (i % 26))).slice(0, size));
   return b;
 }
+
+/**
+ * A record that names its writer and its sequence number, as "w<writer>:<seq>:" then a fill byte
+ * derived from both. Most are 20-330 bytes; every 97th is 9-12 KiB, over the 8 KiB frame limit
+ * of a 'chunked' handle, so those take the ordered path. parseTagged inverts it.
+ */
+export function taggedPayload(writer: number, seq: number): Buffer {
+  const size = seq % 97 === 96 ? 9000 + (seq * 131) % 3000 : 20 + (seq * 37 + writer * 11) % 310;
+  const b = Buffer.alloc(size, (writer * 31 + seq) & 0xff);
+  b.write(`w${writer}:${seq}:`);
+  return b;
+}
+
+/** The (writer, seq) a taggedPayload names, or undefined if it does not start like one. */
+export function parseTagged(payload: Buffer): { writer: number; seq: number } | undefined {
+  const m = /^w(\d+):(\d+):/.exec(payload.subarray(0, 32).toString('latin1'));
+  return m ? { writer: Number(m[1]), seq: Number(m[2]) } : undefined;
+}

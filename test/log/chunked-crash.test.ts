@@ -21,6 +21,8 @@ const SEGMENT_BYTES = 1 << 20;
 /** Writers 0 and 1: the child's chunked workers; 2: its ordered main thread; 3: this test, after recovery. */
 const WRITERS = 4;
 const PARENT_WRITER = 3;
+/** A lane moves to a fresh directory once its log is this long. */
+const MAX_LOG_BYTES = 256 * 1024 * 1024;
 
 interface Trial {
   /** "writer:seq" -> position, for every record the child confirmed. */
@@ -98,72 +100,91 @@ interface LaneResult {
   records: number;
   paddedBytes: number;
   truncatedBytes: number;
+  /** Directories used (see MAX_LOG_BYTES). */
+  directories: number;
 }
 
-/** One lane: `trials` kills in a row on one directory. */
-async function lane(dir: string, mode: 'sync' | 'none', trials: number): Promise<LaneResult> {
-  const result: LaneResult = { failures: [], confirmed: 0, records: 0, paddedBytes: 0, truncatedBytes: 0 };
+/**
+ * One lane: `trials` kills in a row on one directory; a fresh directory once the log passes
+ * MAX_LOG_BYTES (under flush 'none' it grows by hundreds of MiB a second: each large record and
+ * each ordered record between chunks costs up to a chunk of padding).
+ */
+async function lane(mode: 'sync' | 'none', trials: number): Promise<LaneResult> {
+  const result: LaneResult = { failures: [], confirmed: 0, records: 0, paddedBytes: 0, truncatedBytes: 0, directories: 1 };
   const fail = (trial: number, what: string): void => void result.failures.push(`trial ${trial}: ${what}`);
+  let dir = tempDir(`chunked-crash-${mode}`);
   let expected = new Array<number>(WRITERS).fill(0);
-  for (let trial = 0; trial < trials && result.failures.length <= 5; trial++) {
-    const { confirmed, started } = await runAndKill(dir, mode, Math.floor(Math.random() * 250));
-    if (started.join(' ') !== expected.join(' ')) fail(trial, `child found ${started.join(' ')} records per writer, expected ${expected.join(' ')}`);
-    result.confirmed += confirmed.size;
+  let lastRecords = 0;
+  try {
+    for (let trial = 0; trial < trials && result.failures.length <= 5; trial++) {
+      const { confirmed, started } = await runAndKill(dir, mode, Math.floor(Math.random() * 250));
+      if (started.join(' ') !== expected.join(' ')) fail(trial, `child found ${started.join(' ')} records per writer, expected ${expected.join(' ')}`);
+      result.confirmed += confirmed.size;
 
-    const log = CommitLog.open(dir, { segmentBytes: SEGMENT_BYTES });
-    const recovery = log.recovery;
-    if (recovery.corrupt.length) fail(trial, `corrupt ${JSON.stringify(recovery.corrupt)}`);
-    result.paddedBytes += recovery.paddedBytes;
-    result.truncatedBytes += recovery.truncatedBytes;
-    const first = scan(log);
-    first.failures.forEach((f) => fail(trial, f));
-    const at = new Map(first.records.map(([p, w, s]) => [`${w}:${s}`, p]));
-    for (const [key, p] of confirmed) {
-      if (at.get(key) !== p) fail(trial, `confirmed w${key} at ${p} missing (found at ${at.get(key)})`);
-    }
-    const end = log.endPosition;
-    log.close();
+      const log = CommitLog.open(dir, { segmentBytes: SEGMENT_BYTES });
+      const recovery = log.recovery;
+      if (recovery.corrupt.length) fail(trial, `corrupt ${JSON.stringify(recovery.corrupt)}`);
+      result.paddedBytes += recovery.paddedBytes;
+      result.truncatedBytes += recovery.truncatedBytes;
+      const first = scan(log);
+      first.failures.forEach((f) => fail(trial, f));
+      const at = new Map(first.records.map(([p, w, s]) => [`${w}:${s}`, p]));
+      for (const [key, p] of confirmed) {
+        if (at.get(key) !== p) fail(trial, `confirmed w${key} at ${p} missing (found at ${at.get(key)})`);
+      }
+      const end = log.endPosition;
+      log.close();
 
-    // Recovery is idempotent: a second open repairs nothing and sees the same records.
-    const again = CommitLog.open(dir, { segmentBytes: SEGMENT_BYTES, appendMode: 'chunked' });
-    const r2 = again.recovery;
-    if (r2.end !== end || r2.truncatedBytes !== 0 || r2.paddedBytes !== 0 || r2.corrupt.length !== 0) {
-      fail(trial, `second open recovered again: ${JSON.stringify(r2)} (first end ${end})`);
+      // Recovery is idempotent: a second open repairs nothing and sees the same records.
+      const again = CommitLog.open(dir, { segmentBytes: SEGMENT_BYTES, appendMode: 'chunked' });
+      const r2 = again.recovery;
+      if (r2.end !== end || r2.truncatedBytes !== 0 || r2.paddedBytes !== 0 || r2.corrupt.length !== 0) {
+        fail(trial, `second open recovered again: ${JSON.stringify(r2)} (first end ${end})`);
+      }
+      const second = scan(again);
+      if (JSON.stringify(second.records) !== JSON.stringify(first.records)) {
+        fail(trial, `second open read ${second.records.length} records, first ${first.records.length}, or other positions`);
+      }
+      // Appending after recovery works, in 'chunked' mode; the next child must find the record.
+      expected = new Array<number>(WRITERS).fill(0);
+      for (const [, w, s] of first.records) expected[w] = s + 1;
+      const payload = taggedPayload(PARENT_WRITER, expected[PARENT_WRITER]!);
+      try {
+        const p = again.append(payload);
+        if (p < end) fail(trial, `append after recovery at ${p}, before the end ${end}`);
+        if (!again.read(p).payload.equals(payload)) fail(trial, `append after recovery at ${p} reads back different bytes`);
+        expected[PARENT_WRITER]!++;
+      } catch (e) {
+        fail(trial, `append after recovery failed: ${String(e)}`);
+      }
+      again.close();
+      lastRecords = first.records.length + 1;
+      if (end > MAX_LOG_BYTES && trial + 1 < trials) {
+        removeDir(dir);
+        dir = tempDir(`chunked-crash-${mode}`);
+        expected = new Array<number>(WRITERS).fill(0);
+        result.records += lastRecords;
+        lastRecords = 0;
+        result.directories++;
+      }
     }
-    const second = scan(again);
-    if (JSON.stringify(second.records) !== JSON.stringify(first.records)) {
-      fail(trial, `second open read ${second.records.length} records, first ${first.records.length}, or other positions`);
-    }
-    // Appending after recovery works, in 'chunked' mode; the next child must find the record.
-    expected = new Array<number>(WRITERS).fill(0);
-    for (const [, w, s] of first.records) expected[w] = s + 1;
-    const payload = taggedPayload(PARENT_WRITER, expected[PARENT_WRITER]!);
-    try {
-      const p = again.append(payload);
-      if (p < end) fail(trial, `append after recovery at ${p}, before the end ${end}`);
-      if (!again.read(p).payload.equals(payload)) fail(trial, `append after recovery at ${p} reads back different bytes`);
-      expected[PARENT_WRITER]!++;
-    } catch (e) {
-      fail(trial, `append after recovery failed: ${String(e)}`);
-    }
-    again.close();
-    result.records = first.records.length + 1;
+  } finally {
+    removeDir(dir);
   }
+  result.records += lastRecords;
   return result;
 }
 
 /** `trials` kills spread over LANES directories that run side by side (child start-up dominates). */
 async function crashTrials(t: Test, mode: 'sync' | 'none', trials: number): Promise<void> {
   const lanes = Math.min(LANES, trials);
-  const dirs = Array.from({ length: lanes }, () => tempDir(`chunked-crash-${mode}`));
-  t.teardown(() => dirs.forEach(removeDir));
   const started = Date.now();
-  const results = await Promise.all(dirs.map((dir, i) => lane(dir, mode, Math.floor(trials / lanes) + (i < trials % lanes ? 1 : 0))));
+  const results = await Promise.all(Array.from({ length: lanes }, (_, i) => lane(mode, Math.floor(trials / lanes) + (i < trials % lanes ? 1 : 0))));
   const failures = results.flatMap((r, i) => r.failures.map((f) => `lane ${i} ${f}`));
-  const sum = (k: 'confirmed' | 'paddedBytes' | 'truncatedBytes'): number => results.reduce((n, r) => n + r[k], 0);
+  const sum = (k: 'confirmed' | 'records' | 'paddedBytes' | 'truncatedBytes' | 'directories'): number => results.reduce((n, r) => n + r[k], 0);
   t.same(failures, [], 'after every kill: nothing corrupt, records whole and in sequence, confirmed records in place, recovery idempotent');
-  t.ok(sum('confirmed') > trials, `${sum('confirmed')} confirmed records over ${trials} trials, ${results.map((r) => r.records).join(' + ')} records ` +
-    `in the logs; recovery padded ${sum('paddedBytes')} B and truncated ${sum('truncatedBytes')} B in all; ${Date.now() - started} ms`);
+  t.ok(sum('confirmed') > trials, `${sum('confirmed')} confirmed records over ${trials} trials, ${sum('records')} records in ${sum('directories')} logs; ` +
+    `recovery padded ${sum('paddedBytes')} B and truncated ${sum('truncatedBytes')} B in all; ${Date.now() - started} ms`);
 }
 
 const trials = Math.max(2, TRIALS);

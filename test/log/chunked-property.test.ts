@@ -3,16 +3,16 @@
  * - bad input: appendMode values other than 'ordered' / 'chunked' give ERR_INVALID_ARG, and the
  *   native openLog's appendMode argument (its 10th) gives a typed error for anything but 0 or 1;
  * - a model run: random operations on two handles of one log in one thread, each chunked or
- *   ordered (append of 0 B to 20 KiB, appendBatch, read and readBatch of earlier positions, roll,
- *   close and reopen of a handle), 256 KiB segments; afterwards a full scan returns every record
- *   exactly once at the position append returned, each handle's records in its append order, and
- *   so does a fresh open that finds nothing to repair.
+ *   ordered (append of 0 B to 20 KiB, appendBatch, read, readBatch and readBatchInto of earlier
+ *   positions, scans, roll, close and reopen of a handle), 256 KiB segments; afterwards a full
+ *   scan returns every record exactly once at the position append returned, each handle's records
+ *   in its append order, and so does a fresh open that finds nothing to repair.
  */
 import t from 'tap';
 import fc from 'fast-check';
 import * as fs from 'node:fs';
 import { isMqlabError } from '../../core/errors';
-import { CommitLog, frameBytes, type AppendMode } from '../../core/log';
+import { CommitLog, FRAME_HEADER_BYTES, frameBytes, framePayloadLength, type AppendMode } from '../../core/log';
 import { nativeAddon } from '../../core/log/native';
 import { codeOf, removeDir, tempDir } from './helpers';
 
@@ -83,6 +83,7 @@ type Op =
   | { op: 'batch'; h: number; sizes: number[] }
   | { op: 'read'; h: number; pick: number }
   | { op: 'readBatch'; h: number; pick: number; maxBytes: number }
+  | { op: 'readBatchInto'; h: number; pick: number; targetBytes: number }
   | { op: 'scan'; h: number }
   | { op: 'roll'; h: number }
   | { op: 'reopen'; h: number };
@@ -98,6 +99,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ op: fc.constant('batch' as const), h: handle, sizes: fc.array(size, { minLength: 1, maxLength: 6 }) }) },
   { weight: 3, arbitrary: fc.record({ op: fc.constant('read' as const), h: handle, pick: fc.nat() }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('readBatch' as const), h: handle, pick: fc.nat(), maxBytes: fc.integer({ min: 1, max: 96 * 1024 }) }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('readBatchInto' as const), h: handle, pick: fc.nat(), targetBytes: fc.integer({ min: 16, max: 64 * 1024 }) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('scan' as const), h: handle }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('roll' as const), h: handle }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('reopen' as const), h: handle }) },
@@ -207,6 +209,35 @@ t.test('model: two handles (chunked or ordered) appending, reading, rolling and 
                 expect = r.position + frameBytes(r.payload.length);
               }
               if (next < expect) throw new Error(`readBatch(${a.position}).next ${next} before the end of its records ${expect}`);
+              break;
+            }
+            case 'readBatchInto': {
+              if (appended.length === 0) break;
+              const a = appended[o.pick % appended.length]!;
+              const end = log.endPosition;
+              const target = Buffer.alloc(o.targetBytes);
+              const n = log.readBatchInto(a.position, target);
+              const frame = frameBytes(a.payload.length);
+              if (n < 0) {
+                if (n !== -frame || frame <= o.targetBytes) throw new Error(`readBatchInto(${a.position}, ${o.targetBytes} B) = ${n}, record frame ${frame}`);
+                break;
+              }
+              if (n === 0) {
+                if (a.position !== end || log.lastReadNext !== a.position) throw new Error(`readBatchInto(${a.position}) of record ${a.id} is empty (end ${end})`);
+                break;
+              }
+              let off = 0;
+              let pos = a.position;
+              while (off < n) {
+                const m = byPosition.get(pos);
+                const len = framePayloadLength(target, off);
+                if (!m || !target.subarray(off + FRAME_HEADER_BYTES, off + FRAME_HEADER_BYTES + len).equals(m.payload)) {
+                  throw new Error(`readBatchInto(${a.position}): frame at ${pos} is not the record appended there`);
+                }
+                off += frameBytes(len);
+                pos += frameBytes(len);
+              }
+              if (off !== n || log.lastReadNext < pos) throw new Error(`readBatchInto(${a.position}): ${n} B, frames end at ${off}, next ${log.lastReadNext}`);
               break;
             }
             case 'scan':

@@ -3,7 +3,8 @@
 // The input is the data area of a segment. The harness walks it the way recovery and reads do:
 // frame::check at each 8-byte-aligned offset, stepping over records and damaged records by their
 // declared length, and checks the decoder's own promises: a Record never extends past the data,
-// its checksum really matches, and a frame written with frame::write decodes back to itself.
+// its checksum really matches, padding covers whole 8-byte units inside the data, and a frame
+// written with frame::write (or padding written with frame::writePadding) decodes back to itself.
 // Built without node: only frame.h and crc32c.cc (see scripts/reliability/fuzz-native.sh).
 #include <cstddef>
 #include <cstdint>
@@ -30,6 +31,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (frame::frameBytes(len) > size - off) abort();  // decoder let a frame run past the data
       if (frame::checksum(len, frame::load64(d + off + 8), d + off + 16) != frame::load32(d + off + 4)) abort();
       off += frame::frameBytes(len);
+    } else if (c == frame::Check::Padding) {
+      if (len < 8 || (len & 7) || len > size - off) abort();  // padding must be whole 8-byte units inside the data
+      if (frame::load32(d + off + 4) != frame::paddingCheck(frame::load32(d + off))) abort();
+      off += len;
     } else if (c == frame::Check::BadCrc) {
       if (frame::frameBytes(len) > size - off) abort();
       off += frame::frameBytes(len);
@@ -49,6 +54,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     uint32_t got = 0;
     if (frame::check(o, frame::frameBytes(len), &got) != frame::Check::Record || got != len) abort();
     if (frame::load64(o + 8) != ts || std::memcmp(o + 16, data + 8, len) != 0) abort();
+    // Padding of the same size decodes as one padding frame covering exactly that space.
+    const uint64_t padBytes = frame::frameBytes(len);
+    frame::writePadding(o, padBytes);
+    uint32_t pad = 0;
+    if (frame::check(o, padBytes, &pad) != frame::Check::Padding || pad != padBytes) abort();
   }
   return 0;
 }

@@ -312,9 +312,9 @@ napi_value RequestDurable(napi_env env, napi_callback_info info) {
   if (!h) return nullptr;
   uint64_t pos;
   if (!argPosition(env, argv[0], "position", &pos)) return nullptr;
-  if (pos >= h->log->end()) {
+  if (pos >= h->log->end() && pos >= h->log->tail()) {  // the tail: a chunked append may be behind an open chunk
     throwError(env, "ERR_OUT_OF_RANGE",
-               "position " + std::to_string(pos) + " has not been appended (end " + std::to_string(h->log->end()) + ")",
+               "position " + std::to_string(pos) + " has not been appended (end " + std::to_string(h->log->tail()) + ")",
                static_cast<double>(pos));
     return nullptr;
   }
@@ -395,6 +395,15 @@ napi_value ActiveSegmentBase(napi_env env, napi_callback_info info) {
   LogHandle* h = LogHandle::fromCall(env, info, argv);
   if (!h) return nullptr;
   return makeNumber(env, static_cast<double>(h->log->activeBase()));
+}
+
+// Where the next ordered append would go: past every chunk handed out (endPosition stops at the
+// oldest open one).
+napi_value TailPosition(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  LogHandle* h = LogHandle::fromCall(env, info, argv);
+  if (!h) return nullptr;
+  return makeNumber(env, static_cast<double>(h->log->tail()));
 }
 
 napi_value Close(napi_env env, napi_callback_info info) {
@@ -546,6 +555,7 @@ napi_value OpenLog(napi_env env, napi_callback_info info) {
                     {"segmentCount", SegmentCount},
                     {"roll", Roll},
                     {"activeSegmentBase", ActiveSegmentBase},
+                    {"tailPosition", TailPosition},
                     {"close", Close}};
   for (const Fn& f : fns) h->expose(obj, f.name, f.cb);
   napi_set_named_property(env, obj, "recovery", recoveryObject(env, core->recovery()));

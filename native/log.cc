@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 
@@ -38,7 +39,13 @@ constexpr auto kFastRoll = std::chrono::seconds(1);
 // While chunks are open the preparer looks at them this often: a chunk whose owner appended nothing
 // since the last look, or that has been open kMaxChunkTicks looks, is sealed, so the records
 // behind it become readable (at most ~1 ms late behind an idle appender, ~10 ms behind a slow one).
+// MQLAB_CHUNK_TICK_MS overrides it (tests that check where chunks fall set it long).
 constexpr auto kSealTick = std::chrono::milliseconds(1);
+std::chrono::milliseconds sealTickFromEnv() {
+  const char* v = std::getenv("MQLAB_CHUNK_TICK_MS");
+  const long ms = v ? std::strtol(v, nullptr, 10) : 0;
+  return ms > 0 && ms <= 3600000 ? std::chrono::milliseconds(ms) : kSealTick;
+}
 constexpr uint64_t kMaxChunkTicks = 10;
 // Larger frames go the ordered way: a chunk holds at least eight of the frames it takes.
 constexpr uint64_t kLeaseMaxFrame = frame::kChunkBytes / 8;
@@ -117,7 +124,7 @@ std::shared_ptr<LogCore> LogCore::acquire(const std::string& dir, const LogConfi
 }
 
 LogCore::LogCore(std::string dir, const LogConfig& config)
-    : dir_(std::move(dir)), config_(config), counters_(std::make_shared<SharedCounters>()) {}
+    : dir_(std::move(dir)), config_(config), counters_(std::make_shared<SharedCounters>()), sealEvery_(sealTickFromEnv()) {}
 
 LogCore::~LogCore() {
   {
@@ -605,7 +612,7 @@ void LogCore::refillLease(AppendLease& l, uint64_t bytes) {
   l.maxTs = INT64_MIN;
   l.open = true;
   l.seenWord = AppendLease::kBusy;  // a word the chunk never has while idle
-  l.openedTick = sealTick_;
+  l.openedTick = sealTicks_;
   writeOffset_ = l.limit;
   if (openChunks_.fetch_add(1, std::memory_order_relaxed) == 0) {
     { std::lock_guard<std::mutex> g2(spareMu_); }  // the preparer sleeps untimed while no chunk is open
@@ -627,12 +634,12 @@ void LogCore::sealIdleLeases() {
   // Never wait for the append lock here: a roll holding it may be waiting for this thread's spare.
   if (!appendMu_.try_lock()) return;
   std::lock_guard<AppendLock> g(appendMu_, std::adopt_lock);
-  sealTick_++;
+  sealTicks_++;
   bool sealed = false;
   for (auto& l : leases_) {
     if (!l->open) continue;
     const uint64_t w = l->word.load(std::memory_order_relaxed);
-    if ((w == l->seenWord || sealTick_ - l->openedTick >= kMaxChunkTicks) && sealLease(*l, false)) sealed = true;
+    if ((w == l->seenWord || sealTicks_ - l->openedTick >= kMaxChunkTicks) && sealLease(*l, false)) sealed = true;
     else l->seenWord = w;
   }
   if (sealed) advanceEnd();
@@ -676,7 +683,7 @@ void LogCore::preparerLoop() {
   const auto work = [this] { return stopping_ || (!prepareFailed_ && spares_.size() < sparesWanted_) || toRelease_; };
   for (;;) {
     if (openChunks_.load(std::memory_order_relaxed) > 0) {
-      if (!spareCv_.wait_for(lk, kSealTick, work)) {
+      if (!spareCv_.wait_for(lk, sealEvery_, work)) {
         lk.unlock();
         sealIdleLeases();
         lk.lock();
@@ -711,13 +718,30 @@ void LogCore::preparerLoop() {
   }
 }
 
+std::shared_ptr<Segment> LogCore::openChunkFor(uint64_t pos, uint64_t* written) {
+  std::lock_guard<AppendLock> g(appendMu_);
+  AppendLease* home = nullptr;
+  for (auto& l : leases_)
+    if (l->open && pos >= l->seg->base() + l->start && pos < l->seg->base() + l->limit) home = l.get();
+  const uint64_t before = home ? home->seg->base() + home->start : pos + 1;
+  bool sealed = false;
+  for (auto& l : leases_)
+    if (l->open && l.get() != home && l->seg->base() + l->start < before) sealed |= sealLease(*l, true);
+  if (sealed) advanceEnd();
+  if (!home) return nullptr;
+  // Open, so not sealed (that takes the lock held here): the offset is its whole frames' end.
+  *written = home->seg->base() + (home->word.load(std::memory_order_acquire) >> 2);
+  std::lock_guard<std::mutex> g2(listMu_);
+  return segments_.back();
+}
+
 std::shared_ptr<Segment> LogCore::locate(uint64_t pos, uint64_t* offset, uint32_t* len, int64_t* ts, uint64_t* next) {
-  // A position a chunked append returned may lie behind an open chunk: seal what is before it.
-  if (pos >= end_.load(std::memory_order_acquire) && openChunks_.load(std::memory_order_relaxed) > 0)
-    sealLeasesBefore(pos + 1);
   std::shared_ptr<Segment> seg;
-  uint64_t segEnd;
-  {
+  uint64_t segEnd = 0;
+  // A position a chunked append returned may lie behind an open chunk, or in one (read-your-write).
+  if (pos >= end_.load(std::memory_order_acquire) && openChunks_.load(std::memory_order_relaxed) > 0)
+    seg = openChunkFor(pos, &segEnd);
+  if (!seg || pos >= segEnd) {
     std::lock_guard<std::mutex> g(listMu_);
     const uint64_t e = end_.load(std::memory_order_acquire);
     if (pos < segments_.front()->base() || pos >= e)
@@ -798,7 +822,8 @@ uint64_t LogCore::collect(uint64_t pos, uint64_t maxBytes, uint64_t maxRecords, 
       pos += bytes;
     }
     if (off > startOff) spans.push_back({seg, startOff, off - startOff});
-    if (stop || records >= maxRecords) return pos;
+    // Past padding right after the batch, so its next is the next record when that is known.
+    if (stop || records >= maxRecords) return skipPadding(*seg, pos, segEnd);
   }
 }
 

@@ -122,6 +122,8 @@ class LogCore {
   // Seals the active segment if it holds any record, so the next append starts a new one (what a
   // model's roll by age needs: retention only ever deletes sealed segments). Returns whether it did.
   bool rollNow();
+  // Past every frame and chunk handed out: end() unless a chunk is open. Takes the append lock.
+  uint64_t tail();
   // Position of the active segment's first byte (== end() right after a roll).
   uint64_t activeBase();
 
@@ -151,8 +153,11 @@ class LogCore {
   void advanceEnd();
   void refillLease(AppendLease& l, uint64_t frameBytes);
   void sealLeasesBefore(uint64_t position);  // takes appendMu_
+  // For a read at or past end_ (takes appendMu_): seals the chunks before the one holding
+  // `position`; if that one is open, returns the active segment and where its whole frames end.
+  std::shared_ptr<Segment> openChunkFor(uint64_t position, uint64_t* written);
   void sealIdleLeases();                     // the preparer's tick; takes appendMu_ if free
-  uint64_t tail();                           // takes appendMu_
+
   std::string spath(const std::string& name) const { return dir_ + "/" + name; }
 
   const std::string dir_;
@@ -176,7 +181,8 @@ class LogCore {
 
   std::vector<std::unique_ptr<AppendLease>> leases_;  // under appendMu_
   std::atomic<uint32_t> openChunks_{0};  // leases with an open chunk; written under appendMu_
-  uint64_t sealTick_ = 0;                // the preparer's idle-seal ticks so far
+  uint64_t sealTicks_ = 0;               // the preparer's idle-seal ticks so far
+  const std::chrono::milliseconds sealEvery_;
 
   alignas(64) std::mutex listMu_;
   std::vector<std::shared_ptr<Segment>> segments_;

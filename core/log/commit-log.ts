@@ -169,6 +169,15 @@ export class CommitLog {
     return this.#counters[0]!;
   }
 
+  /**
+   * Past everything appended, including chunks still open (appendMode 'chunked'); equal to
+   * endPosition when none is. A native call that takes the append lock: not for hot loops.
+   */
+  get tailPosition(): number {
+    this.#checkOpen();
+    return this.#n.tailPosition();
+  }
+
   /** Everything before this position is durable (survives a machine crash). */
   get durablePosition(): number {
     this.#checkOpen();
@@ -251,7 +260,8 @@ export class CommitLog {
   /** Resolves once everything up to and including the record at `position` (default: all appended) is durable. */
   durable(position?: number): Promise<void> {
     if (this.#closed) return Promise.reject(Errors.closed('CommitLog'));
-    const end = this.#counters[0]!;
+    // Past chunks still open (appendMode 'chunked'): their records count as appended.
+    const end = this.tailPosition;
     if (position === undefined) return end === 0 ? Promise.resolve() : this.#waitDurable(end);
     if (typeof position !== 'number' || !Number.isInteger(position) || position < 0) {
       return Promise.reject(Errors.invalidArg('position', 'a non-negative integer'));
@@ -332,6 +342,8 @@ export class CommitLog {
       off += bytes;
       pos += bytes;
     }
+    // The last record's next skips padding after it, as read's does.
+    if (records.length > 0) records[records.length - 1]!.next = next;
     return { records, next };
   }
 

@@ -28,6 +28,8 @@ export interface NativeLog {
   segmentCount(): number;
   roll(): boolean;
   activeSegmentBase(): number;
+  /** Past every frame and chunk handed out (endPosition stops at the oldest open chunk). */
+  tailPosition(): number;
   close(): void;
   readonly recovery: { end: number; truncatedBytes: number; paddedBytes: number; corrupt: Array<{ segment: string; position: number; reason: string; next: number }> };
   /** [end, start, durable], written by the log, read without a native call. */

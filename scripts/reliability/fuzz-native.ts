@@ -60,15 +60,25 @@ export function buildTarget(target: string): string {
   return exe;
 }
 
-/** Segment data areas (header stripped) of small real logs: a few records, then a roll. */
+/**
+ * Segment data areas (header stripped) of small real logs: a few records, then a roll; and two
+ * 'chunked' appenders, whose segments end in padding frames.
+ */
 function seedSegments(): Buffer[] {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mqlab-fuzz-seed-'));
+  const chunked = path.join(dir, 'chunked');
   try {
     const log = CommitLog.open(dir, { segmentBytes: 4096, maxRecordBytes: 1024 });
     for (let i = 0; i < 40; i++) log.append(Buffer.alloc(i * 5, i), 1_700_000_000_000 + i);
     log.close();
-    return fs.readdirSync(dir).filter((f) => f.endsWith('.log')).sort().map((f) => {
-      const data = fs.readFileSync(path.join(dir, f)).subarray(64);
+    const a = CommitLog.open(chunked, { segmentBytes: 4096, maxRecordBytes: 1024, appendMode: 'chunked' });
+    const b = CommitLog.open(chunked, { appendMode: 'chunked' });
+    for (let i = 0; i < 6; i++) (i % 2 ? b : a).append(Buffer.alloc(i * 7, i), 1_700_000_000_000 + i);
+    a.close();
+    b.close();
+    const files = (d: string) => fs.readdirSync(d).filter((f) => f.endsWith('.log')).sort().map((f) => path.join(d, f));
+    return [...files(dir), ...files(chunked)].map((f) => {
+      const data = fs.readFileSync(f).subarray(64);
       let end = data.length;
       while (end > 0 && data[end - 1] === 0) end--;
       return Buffer.from(data.subarray(0, Math.min(data.length, (end + 16 + 7) & ~7)));

@@ -532,7 +532,17 @@ napi_value OpenLog(napi_env env, napi_callback_info info) {
     return nullptr;
   }
   napi_unref_threadsafe_function(env, h->tsfn);
-  if (appendMode == 1) h->lease = core->openLease();
+  if (appendMode == 1) {
+    try {
+      h->lease = core->openLease();
+    } catch (const StoreError& e) {  // the log's "chunked" mark cannot be created (read-only directory)
+      h->close();
+      h->releaseRefs(env);
+      delete h;
+      throwStoreError(env, e);
+      return nullptr;
+    }
+  }
   core->addListener(h);
   h->bindToEnv(env);
 

@@ -50,6 +50,9 @@ constexpr uint64_t kMaxChunkTicks = 10;
 // Larger frames go the ordered way: a chunk holds at least eight of the frames it takes.
 constexpr uint64_t kLeaseMaxFrame = frame::kChunkBytes / 8;
 const char* kLockName = "lock";
+// Present once a chunked appender has used the log: only then may recovery look past unwritten
+// space for later chunks (an ordered log's data simply ends there).
+const char* kChunkedMarkName = "chunked";
 const char* kCheckpointName = "checkpoint";
 constexpr uint64_t kCheckpointMagic = 0x544E504B43514D51ULL;  // "QMQCKPNT"
 
@@ -171,6 +174,7 @@ void LogCore::open() {
   }
   closedir(d);
   for (const auto& name : leftovers) removeFile(spath(name));
+  chunkedMarked_ = ::access(spath(kChunkedMarkName).c_str(), F_OK) == 0;
   std::sort(bases.begin(), bases.end());
 
   if (bases.empty()) {
@@ -339,7 +343,7 @@ void LogCore::recoverTail(Segment& seg, uint64_t from, int64_t maxTs) {
     // it fail.
     if (c == frame::Check::End) break;
     if (frame::load32(d + off) == 0) {
-      const uint64_t after = dataAfterGap(d, off, limit);
+      const uint64_t after = chunkedMarked_ ? dataAfterGap(d, off, limit) : limit;
       if (after >= limit) break;
       frame::writePadding(d + off, after - off);
       recovery_.paddedBytes += after - off;
@@ -515,6 +519,12 @@ void LogCore::roll() {
 
 AppendLease* LogCore::openLease() {
   std::lock_guard<AppendLock> g(appendMu_);
+  if (!chunkedMarked_) {
+    closeFile(openFile(spath(kChunkedMarkName), O_RDWR | O_CREAT));
+    chunkedMarked_ = true;
+    std::lock_guard<std::mutex> g2(listMu_);
+    dirDirty_ = true;  // the next sync makes the mark durable with the chunks it covers
+  }
   leases_.push_back(std::make_unique<AppendLease>());
   return leases_.back().get();
 }

@@ -182,6 +182,7 @@ class LogCore {
   std::vector<std::unique_ptr<AppendLease>> leases_;  // under appendMu_
   std::atomic<uint32_t> openChunks_{0};  // leases with an open chunk; written under appendMu_
   uint64_t sealTicks_ = 0;               // the preparer's idle-seal ticks so far
+  bool chunkedMarked_ = false;           // the log's "chunked" mark file exists
   const std::chrono::milliseconds sealEvery_;
 
   alignas(64) std::mutex listMu_;

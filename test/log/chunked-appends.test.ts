@@ -200,6 +200,25 @@ t.test('recovery pads a chunk left unfinished and keeps the data after it', (t) 
   t.end();
 });
 
+t.test('a log never appended to in chunks keeps its old recovery: unwritten space ends the data', (t) => {
+  const dir = tempDir('chunked-ordered-recover');
+  t.teardown(() => removeDir(dir));
+  const log = CommitLog.open(dir);
+  // 64-byte frames: a record starts at every chunk boundary, where a chunked log's recovery looks.
+  const positions = Array.from({ length: 3000 }, (_, i) => log.append(record(`r${i}`, 48)));
+  log.close();
+  t.ok(positions.includes(CHUNK) && positions.includes(2 * CHUNK), 'records start at two chunk boundaries');
+  const fd = fs.openSync(path.join(dir, '00000000000000000000.log'), 'r+');
+  fs.writeSync(fd, Buffer.alloc(16), 0, 16, SEGMENT_HEADER + positions[100]!);
+  fs.closeSync(fd);
+  const reopened = CommitLog.open(dir);
+  t.teardown(() => reopened.close());
+  t.equal(reopened.recovery.paddedBytes, 0);
+  t.equal(reopened.recovery.end, positions[100], 'the data ends at the unwritten word, as before chunks existed');
+  t.ok(reopened.recovery.truncatedBytes > 0);
+  t.end();
+});
+
 t.test('appendMode is checked', (t) => {
   const dir = tempDir('chunked-option');
   t.teardown(() => removeDir(dir));

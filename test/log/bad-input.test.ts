@@ -44,14 +44,15 @@ function outcome(fn: () => unknown): string | undefined {
   }
 }
 
-t.test('native log functions: hostile arguments give typed errors, the log stays intact', (t) => {
+for (const appendMode of [0, 1])
+t.test(`native log functions (appendMode ${appendMode ? 'chunked' : 'ordered'}): hostile arguments give typed errors, the log stays intact`, (t) => {
   const dir = tempDir('fuzz-log');
   t.teardown(() => removeDir(dir));
   const addon = nativeAddon();
   const scratch = new Float64Array(3);
-  const n = addon.openLog(fs.realpathSync(dir), 4096, 1000, 0, 1000, 1 << 20, scratch, () => undefined, Buffer.alloc(64));
+  const n = addon.openLog(fs.realpathSync(dir), 4096, 1000, 0, 1000, 1 << 20, scratch, () => undefined, Buffer.alloc(64), appendMode);
   const good: Array<{ position: number; payload: Buffer }> = [];
-  const fns = ['append', 'appendBatch', 'appendPacked', 'read', 'readBatch', 'readBatchInto', 'requestDurable', 'idle', 'applyRetention', 'startPosition', 'segmentCount', 'roll', 'activeSegmentBase'] as const;
+  const fns = ['append', 'appendBatch', 'appendPacked', 'read', 'readBatch', 'readBatchInto', 'requestDurable', 'idle', 'applyRetention', 'startPosition', 'segmentCount', 'roll', 'activeSegmentBase', 'tailPosition'] as const;
   fc.assert(
     fc.property(fc.constantFrom(...fns), fc.array(hostile, { maxLength: 4 }), (name, args) => {
       const fn = (n as unknown as Record<string, (...a: unknown[]) => unknown>)[name]!;

@@ -38,6 +38,11 @@
 // Written where a chunked appender's reservation ends unused (append-lease.h) and where recovery
 // finds such an unfinished reservation. Chunks start at multiples of kChunkBytes in a segment's
 // data, which is what lets recovery find the data after an unfinished one.
+//
+// Reserved word (0xA7 << 24 | len): an ordered frame that crosses a chunk boundary stores it
+// before its payload (then the payload, then the real length word), so a kill -9 mid-copy leaves
+// a word that says "the data ends here", and recovery never mistakes payload bytes lying on a
+// chunk boundary for a chunk's first frame.
 #pragma once
 #include <cstdint>
 #include <cstring>
@@ -55,6 +60,7 @@ constexpr uint32_t kEndCheck = 0x53454745u;
 constexpr uint32_t kEndBytes = 16;
 
 constexpr uint32_t kPaddingMagic = 0xA6u;
+constexpr uint32_t kReservedMagic = 0xA7u;
 constexpr uint64_t kMaxPaddingBytes = uint64_t(0x00FFFFFFu) * 8;
 constexpr uint64_t kChunkBytes = 64u << 10;
 
@@ -94,6 +100,17 @@ inline void writeChecked(uint8_t* dst, const uint8_t* payload, uint32_t len, int
   const uint32_t crc = checksum(len, ts, dst + 16);
   std::memcpy(dst + 4, &crc, 4);
   __atomic_store_n(reinterpret_cast<uint32_t*>(dst), lengthWord(len), __ATOMIC_RELEASE);
+}
+
+inline bool isReservedWord(uint32_t w) { return (w >> 24) == kReservedMagic; }
+
+// Before an ordered frame of `bytes` at data offset `off` is written: if it crosses a chunk
+// boundary, marks its start reserved, ordered before the payload stores that follow.
+inline void reserveIfCrossing(uint8_t* data, uint64_t off, uint64_t bytes) {
+  if (off / kChunkBytes == (off + bytes - 1) / kChunkBytes) return;
+  __atomic_store_n(reinterpret_cast<uint32_t*>(data + off), (kReservedMagic << 24) | static_cast<uint32_t>(bytes >> 3),
+                   __ATOMIC_RELAXED);
+  __atomic_thread_fence(__ATOMIC_RELEASE);
 }
 
 // Fills [dst, dst + bytes) (8-aligned, bytes a multiple of 8) with padding frames, the length

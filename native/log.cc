@@ -227,7 +227,7 @@ namespace {
 // unwritten space (a zero length word).
 bool plausibleSuccessor(const uint8_t* p, uint64_t avail) {
   if (avail < 4) return true;
-  if (frame::load32(p) == 0) return true;
+  if (frame::load32(p) == 0 || frame::isReservedWord(frame::load32(p))) return true;
   uint32_t len;
   auto c = frame::check(p, avail, &len);
   return c == frame::Check::Record || c == frame::Check::End || c == frame::Check::Padding;
@@ -253,6 +253,7 @@ uint64_t dataAfterGap(const uint8_t* d, uint64_t off, uint64_t limit) {
   for (uint64_t b = (off / frame::kChunkBytes + 1) * frame::kChunkBytes; b + frame::kHeaderBytes <= limit;
        b += frame::kChunkBytes) {
     if (frame::load32(d + b) == 0) continue;
+    if (frame::isReservedWord(frame::load32(d + b))) return b;  // a torn ordered frame: the data ends there
     uint32_t len;
     const auto c = frame::check(d + b, limit - b, &len);
     if (c == frame::Check::Record || c == frame::Check::Padding) return b;
@@ -341,7 +342,8 @@ void LogCore::recoverTail(Segment& seg, uint64_t from, int64_t maxTs) {
     // marker here means the next segment was lost: the data ends too. Anything else is a damaged
     // frame: if a good frame follows, the damage is in the middle: keep going, report it, reads of
     // it fail.
-    if (c == frame::Check::End) break;
+    // A reserved word is an ordered frame torn mid-copy (frame::reserveIfCrossing): the end too.
+    if (c == frame::Check::End || frame::isReservedWord(frame::load32(d + off))) break;
     if (frame::load32(d + off) == 0) {
       const uint64_t after = chunkedMarked_ ? dataAfterGap(d, off, limit) : limit;
       if (after >= limit) break;
@@ -423,6 +425,7 @@ uint64_t LogCore::append(const uint8_t* payload, uint32_t len, int64_t ts) {
   std::lock_guard<AppendLock> g(appendMu_);
   if (writeOffset_ + bytes + frame::kEndBytes > active_->dataCapacity()) roll();
   Segment* s = active_;
+  frame::reserveIfCrossing(s->data(), writeOffset_, bytes);
   frame::write(s->data() + writeOffset_, payload, len, ts, crc);
   const uint64_t pos = s->base() + writeOffset_;
   writeOffset_ += bytes;
@@ -446,6 +449,7 @@ uint64_t LogCore::appendFrames(size_t count, int64_t ts, LengthOf lengthOf, Writ
         noteTimestamp(ts);
         if (done == 0) first = active_->base();
       }
+      frame::reserveIfCrossing(active_->data(), writeOffset_, bytes);
       writeFrame(active_->data() + writeOffset_, done, len);
       writeOffset_ += bytes;
     }

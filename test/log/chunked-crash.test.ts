@@ -9,10 +9,9 @@
  * many 'none', at least 2).
  */
 import t, { type Test } from 'tap';
-import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { CommitLog } from '../../core/log';
-import { parseTagged, removeDir, taggedPayload, tempDir } from './helpers';
+import { parseTagged, removeDir, runUntilKilled, taggedPayload, tempDir } from './helpers';
 
 const CHILD = path.join(__dirname, '..', 'fixtures', 'log-chunked-crash-writer.ts');
 const TRIALS = Number(process.env.MQLAB_CHUNKED_CRASH_TRIALS ?? 16);
@@ -31,41 +30,23 @@ interface Trial {
   started: number[];
 }
 
-function runAndKill(dir: string, mode: 'sync' | 'none', killAfterMs: number, chunkTickMs?: number): Promise<Trial> {
-  return new Promise((resolve, reject) => {
-    // The child kills itself a little later if this process's timer is late (see the fixture).
-    const args = [CHILD, dir, mode, String(SEGMENT_BYTES), String(killAfterMs + 30)];
-    const env = chunkTickMs === undefined ? process.env : { ...process.env, MQLAB_CHUNK_TICK_MS: String(chunkTickMs) };
-    const child = spawn(process.execPath, ['--import', 'tsx', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
-    const confirmed = new Map<string, number>();
-    let started: number[] = [];
-    let buf = '';
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.stdout.on('data', (d: Buffer) => {
-      buf += d.toString();
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        if (line.startsWith('start ')) {
-          started = line.slice(6).split(' ').map(Number);
-        } else if (line === 'go') {
-          setTimeout(() => child.kill('SIGKILL'), killAfterMs);
-        } else {
-          const [writer, seq, pos] = line.split(' ');
-          confirmed.set(`${writer}:${seq}`, Number(pos));
-        }
-      }
-    });
-    const guard = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', reject);
-    child.on('exit', (code, signal) => {
-      clearTimeout(guard);
-      if (signal !== 'SIGKILL') reject(new Error(`child exited ${code} ${signal}: ${stderr}`));
-      else resolve({ confirmed, started });
-    });
-  });
+async function runAndKill(dir: string, mode: 'sync' | 'none', killAfterMs: number, chunkTickMs?: number): Promise<Trial> {
+  // The child kills itself a little later if this process's timer is late (see the fixture).
+  const args = [CHILD, dir, mode, String(SEGMENT_BYTES), String(killAfterMs + 30)];
+  const env = chunkTickMs === undefined ? process.env : { ...process.env, MQLAB_CHUNK_TICK_MS: String(chunkTickMs) };
+  const confirmed = new Map<string, number>();
+  let started: number[] = [];
+  await runUntilKilled(args, (line, killAfter) => {
+    if (line.startsWith('start ')) {
+      started = line.slice(6).split(' ').map(Number);
+    } else if (line === 'go') {
+      killAfter(killAfterMs);
+    } else {
+      const [writer, seq, pos] = line.split(' ');
+      confirmed.set(`${writer}:${seq}`, Number(pos));
+    }
+  }, env);
+  return { confirmed, started };
 }
 
 interface Scan {

@@ -4,10 +4,9 @@
  * intact, that records form an unbroken sequence, and that nothing corrupt is returned.
  */
 import t, { type Test } from 'tap';
-import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { CommitLog } from '../../core/log';
-import { removeDir, tempDir } from './helpers';
+import { removeDir, runUntilKilled, tempDir } from './helpers';
 
 const CHILD = path.join(__dirname, '..', 'fixtures', 'log-crash-writer.ts');
 const TRIALS = Number(process.env.MQLAB_CRASH_TRIALS ?? 24);
@@ -26,37 +25,19 @@ interface Trial {
   started: number;
 }
 
-function runAndKill(dir: string, killAfterMs: number, mode: string): Promise<Trial> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, dir, mode], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const confirmed = new Map<number, number>();
-    let started = -1;
-    let buf = '';
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.stdout.on('data', (d: Buffer) => {
-      buf += d.toString();
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        if (line.startsWith('start ')) {
-          started = Number(line.slice(6));
-          setTimeout(() => child.kill('SIGKILL'), killAfterMs);
-        } else {
-          const [seq, pos] = line.split(' ').map(Number);
-          confirmed.set(seq!, pos!);
-        }
-      }
-    });
-    const guard = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', reject);
-    child.on('exit', (code, signal) => {
-      clearTimeout(guard);
-      if (signal !== 'SIGKILL') reject(new Error(`child exited ${code} ${signal}: ${stderr}`));
-      else resolve({ confirmed, started });
-    });
+async function runAndKill(dir: string, killAfterMs: number, mode: string): Promise<Trial> {
+  const confirmed = new Map<number, number>();
+  let started = -1;
+  await runUntilKilled([CHILD, dir, mode], (line, killAfter) => {
+    if (line.startsWith('start ')) {
+      started = Number(line.slice(6));
+      killAfter(killAfterMs);
+    } else {
+      const [seq, pos] = line.split(' ').map(Number);
+      confirmed.set(seq!, pos!);
+    }
   });
+  return { confirmed, started };
 }
 
 /** One lane: `trials` kills in a row on one directory. Returns failures and counts. */

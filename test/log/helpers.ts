@@ -1,4 +1,5 @@
 /** Shared helpers for the storage-core tests: temporary directories and error assertions. */
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -45,4 +46,56 @@ export function taggedPayload(writer: number, seq: number): Buffer {
 export function parseTagged(payload: Buffer): { writer: number; seq: number } | undefined {
   const m = /^w(\d+):(\d+):/.exec(payload.subarray(0, 32).toString('latin1'));
   return m ? { writer: Number(m[1]), seq: Number(m[2]) } : undefined;
+}
+
+/**
+ * A kill -9 trial's child: runs `node --import tsx ...args` and hands each stdout line to
+ * `onLine`, which may call `killAfter(ms)` to SIGKILL the child that much later. Resolves when the
+ * child dies of SIGKILL; rejects (with its stderr) if it exits any other way. A child that hangs
+ * is killed after 60 s.
+ */
+export function runUntilKilled(args: string[], onLine: (line: string, killAfter: (ms: number) => void) => void,
+  env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
+    const killAfter = (ms: number) => setTimeout(() => child.kill('SIGKILL'), ms);
+    let buf = '';
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout.on('data', (d: Buffer) => {
+      buf += d.toString();
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        onLine(line, killAfter);
+      }
+    });
+    const guard = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      clearTimeout(guard);
+      if (signal !== 'SIGKILL') reject(new Error(`child exited ${code} ${signal}: ${stderr}`));
+      else resolve();
+    });
+  });
+}
+
+/**
+ * For a kill -9 trial's child: a function that writes lines to stdout, one write per event-loop
+ * turn rather than one per line (the child reports thousands of confirmations a second).
+ */
+export function batchedStdout(): (lines: string) => void {
+  let out = '';
+  let queued = false;
+  return (lines) => {
+    out += lines;
+    if (queued) return;
+    queued = true;
+    setImmediate(() => {
+      queued = false;
+      process.stdout.write(out);
+      out = '';
+    });
+  };
 }

@@ -338,11 +338,10 @@ void LogCore::recoverTail(Segment& seg, uint64_t from, int64_t maxTs) {
     }
     // A zero length word is space never written: the end of the data (a kill -9 in the middle of
     // an append leaves exactly that, since the length word is stored last), unless a later chunk
-    // holds data: then it is the unused end of a chunked appender's chunk, padded here. An END
-    // marker here means the next segment was lost: the data ends too. Anything else is a damaged
-    // frame: if a good frame follows, the damage is in the middle: keep going, report it, reads of
-    // it fail.
-    // A reserved word is an ordered frame torn mid-copy (frame::reserveIfCrossing): the end too.
+    // holds data: then it is the unused end of a chunked appender's chunk, padded here. A reserved
+    // word (an ordered frame torn mid-copy, frame::reserveIfCrossing) ends the data too, and so
+    // does an END marker here (the next segment was lost). Anything else is a damaged frame: if a
+    // good frame follows, the damage is in the middle: keep going, report it, reads of it fail.
     if (c == frame::Check::End || frame::isReservedWord(frame::load32(d + off))) break;
     if (frame::load32(d + off) == 0) {
       const uint64_t after = chunkedMarked_ ? dataAfterGap(d, off, limit) : limit;
@@ -480,11 +479,7 @@ uint64_t LogCore::appendPacked(const uint8_t* bytes, const uint32_t* lengths, si
 
 void LogCore::roll() {
   // Chunks live in the active segment: seal them all, so it holds only whole frames and padding.
-  if (openChunks_.load(std::memory_order_relaxed) > 0) {
-    for (auto& l : leases_)
-      if (l->open) sealLease(*l, true);
-    advanceEnd();
-  }
+  if (sealChunksBefore(UINT64_MAX)) advanceEnd();
   std::unique_ptr<Segment> spare = takeSpare();
   const uint64_t newBase = active_->base() + writeOffset_;
   try {
@@ -636,12 +631,17 @@ void LogCore::refillLease(AppendLease& l, uint64_t bytes) {
   advanceEnd();
 }
 
-void LogCore::sealLeasesBefore(uint64_t position) {
-  std::lock_guard<AppendLock> g(appendMu_);
+bool LogCore::sealChunksBefore(uint64_t position, const AppendLease* keep) {
+  if (openChunks_.load(std::memory_order_relaxed) == 0) return false;
   bool sealed = false;
   for (auto& l : leases_)
-    if (l->open && l->seg->base() + l->start < position) sealed |= sealLease(*l, true);
-  if (sealed) advanceEnd();
+    if (l->open && l.get() != keep && l->seg->base() + l->start < position) sealed |= sealLease(*l, true);
+  return sealed;
+}
+
+void LogCore::sealLeasesBefore(uint64_t position) {
+  std::lock_guard<AppendLock> g(appendMu_);
+  if (sealChunksBefore(position)) advanceEnd();
 }
 
 void LogCore::sealIdleLeases() {
@@ -737,11 +737,7 @@ std::shared_ptr<Segment> LogCore::openChunkFor(uint64_t pos, uint64_t* written) 
   AppendLease* home = nullptr;
   for (auto& l : leases_)
     if (l->open && pos >= l->seg->base() + l->start && pos < l->seg->base() + l->limit) home = l.get();
-  const uint64_t before = home ? home->seg->base() + home->start : pos + 1;
-  bool sealed = false;
-  for (auto& l : leases_)
-    if (l->open && l.get() != home && l->seg->base() + l->start < before) sealed |= sealLease(*l, true);
-  if (sealed) advanceEnd();
+  if (sealChunksBefore(home ? home->seg->base() + home->start : pos + 1, home)) advanceEnd();
   if (!home) return nullptr;
   // Open, so not sealed (that takes the lock held here): the offset is its whole frames' end.
   *written = home->seg->base() + (home->word.load(std::memory_order_acquire) >> 2);

@@ -152,6 +152,8 @@ class LogCore {
   bool sealLease(AppendLease& l, bool waitForOwner);
   void advanceEnd();
   void refillLease(AppendLease& l, uint64_t frameBytes);
+  // Seals every open chunk that starts before `position` (but `keep`); true if it sealed any.
+  bool sealChunksBefore(uint64_t position, const AppendLease* keep = nullptr);
   void sealLeasesBefore(uint64_t position);  // takes appendMu_
   // For a read at or past end_ (takes appendMu_): seals the chunks before the one holding
   // `position`; if that one is open, returns the active segment and where its whole frames end.

@@ -15,8 +15,11 @@
 // the rest of the chunk. So a sealed chunk holds only whole frames and padding, and nothing is
 // written into it after the seal.
 //
-// Visibility: the log's end (what readers see) is the start of the oldest open chunk, or the tail
-// when none is open: a record becomes readable when every chunk before it is sealed.
+// Visibility: the log's end (what readers see) is the published start of the oldest open chunk,
+// or the tail when none is open. A chunk's published start begins at its first byte and moves up
+// to its whole frames' end (without sealing it) when a sync or read needs records in it, and on
+// the preparer's tick while it is the only open chunk; a record in a later chunk becomes readable
+// when every chunk before it is sealed.
 #pragma once
 #include <atomic>
 #include <cstdint>
@@ -36,7 +39,8 @@ struct alignas(64) AppendLease {
   int64_t maxTs = INT64_MIN;  // owner's newest timestamp in the chunk; read by the sealer after it seals
 
   // Under the append lock.
-  uint64_t start = 0;      // data offset where the chunk begins
+  uint64_t first = 0;      // data offset where the chunk begins (a chunk boundary)
+  uint64_t start = 0;      // published start: its frames before it are readable (end_ counts from it)
   bool open = false;       // a chunk is granted and not yet sealed
   uint64_t seenWord = 0;   // the word at the preparer's last look (idle detection)
   uint64_t openedTick = 0; // the preparer's tick when the chunk was granted

@@ -478,8 +478,11 @@ uint64_t LogCore::appendPacked(const uint8_t* bytes, const uint32_t* lengths, si
 }
 
 void LogCore::roll() {
-  // Chunks live in the active segment: seal them all, so it holds only whole frames and padding.
-  if (sealChunksBefore(UINT64_MAX)) advanceEnd();
+  // Chunks live in the active segment: seal them all, so it holds only whole frames and padding,
+  // and make all of it readable before readers can see the next segment (a reader that finds the
+  // next segment reads this one to its end and continues from there).
+  sealChunksBefore(UINT64_MAX);
+  advanceEnd();
   std::unique_ptr<Segment> spare = takeSpare();
   const uint64_t newBase = active_->base() + writeOffset_;
   try {
@@ -513,7 +516,6 @@ void LogCore::roll() {
   active_ = next.get();
   writeOffset_ = 0;
   activeMaxTs_.store(INT64_MIN, std::memory_order_relaxed);
-  setEnd(newBase);  // no chunk is open: everything before the new segment is readable
 }
 
 AppendLease* LogCore::openLease() {
@@ -616,6 +618,7 @@ void LogCore::refillLease(AppendLease& l, uint64_t bytes) {
   // Chunks start at chunk boundaries (recovery looks for data there): pad up to it.
   if (start > writeOffset_) frame::writePadding(active_->data() + writeOffset_, start - writeOffset_);
   l.seg = active_;
+  l.first = start;
   l.start = start;
   l.limit = std::min(start + frame::kChunkBytes, cap);
   l.maxTs = INT64_MIN;
@@ -639,9 +642,30 @@ bool LogCore::sealChunksBefore(uint64_t position, const AppendLease* keep) {
   return sealed;
 }
 
-void LogCore::sealLeasesBefore(uint64_t position) {
+AppendLease* LogCore::chunkHolding(uint64_t position) {
+  for (auto& l : leases_)
+    if (l->open && position >= l->seg->base() + l->first && position < l->seg->base() + l->limit) return l.get();
+  return nullptr;
+}
+
+bool LogCore::publishChunk(AppendLease& l) {
+  // Open, so not sealed (that takes the lock held here): the offset is its whole frames' end.
+  const uint64_t written = l.word.load(std::memory_order_acquire) >> 2;
+  if (written <= l.start) return false;
+  l.start = written;
+  return true;
+}
+
+void LogCore::settle(uint64_t position) {
   std::lock_guard<AppendLock> g(appendMu_);
-  if (sealChunksBefore(position)) advanceEnd();
+  // The chunk holding the last byte before `position` is published, not sealed, if its whole
+  // frames reach `position`: its owner goes on filling it, and nothing is padded. Chunks before
+  // it must be sealed (their unwritten ends are gaps), and so must it if it is not written that far.
+  AppendLease* home = position > 0 ? chunkHolding(position - 1) : nullptr;
+  if (home && home->seg->base() + (home->word.load(std::memory_order_acquire) >> 2) < position) home = nullptr;
+  bool moved = sealChunksBefore(home ? home->seg->base() + home->first : position, home);
+  if (home) moved |= publishChunk(*home);
+  if (moved) advanceEnd();
 }
 
 void LogCore::sealIdleLeases() {
@@ -649,14 +673,20 @@ void LogCore::sealIdleLeases() {
   if (!appendMu_.try_lock()) return;
   std::lock_guard<AppendLock> g(appendMu_, std::adopt_lock);
   sealTicks_++;
-  bool sealed = false;
-  for (auto& l : leases_) {
-    if (!l->open) continue;
-    const uint64_t w = l->word.load(std::memory_order_relaxed);
-    if ((w == l->seenWord || sealTicks_ - l->openedTick >= kMaxChunkTicks) && sealLease(*l, false)) sealed = true;
-    else l->seenWord = w;
+  bool moved = false;
+  // A chunk open alone blocks nothing but its own records: publish them, keep it open, pad nothing.
+  if (openChunks_.load(std::memory_order_relaxed) == 1) {
+    for (auto& l : leases_)
+      if (l->open) moved = publishChunk(*l);
+  } else {
+    for (auto& l : leases_) {
+      if (!l->open) continue;
+      const uint64_t w = l->word.load(std::memory_order_relaxed);
+      if ((w == l->seenWord || sealTicks_ - l->openedTick >= kMaxChunkTicks) && sealLease(*l, false)) moved = true;
+      else l->seenWord = w;
+    }
   }
-  if (sealed) advanceEnd();
+  if (moved) advanceEnd();
 }
 
 uint64_t LogCore::tail() {
@@ -734,10 +764,8 @@ void LogCore::preparerLoop() {
 
 std::shared_ptr<Segment> LogCore::openChunkFor(uint64_t pos, uint64_t* written) {
   std::lock_guard<AppendLock> g(appendMu_);
-  AppendLease* home = nullptr;
-  for (auto& l : leases_)
-    if (l->open && pos >= l->seg->base() + l->start && pos < l->seg->base() + l->limit) home = l.get();
-  if (sealChunksBefore(home ? home->seg->base() + home->start : pos + 1, home)) advanceEnd();
+  AppendLease* home = chunkHolding(pos);
+  if (sealChunksBefore(home ? home->seg->base() + home->first : pos + 1, home)) advanceEnd();
   if (!home) return nullptr;
   // Open, so not sealed (that takes the lock held here): the offset is its whole frames' end.
   *written = home->seg->base() + (home->word.load(std::memory_order_acquire) >> 2);
@@ -780,7 +808,7 @@ std::shared_ptr<Segment> LogCore::locate(uint64_t pos, uint64_t* offset, uint32_
 
 uint64_t LogCore::collect(uint64_t pos, uint64_t maxBytes, uint64_t maxRecords, std::vector<ReadSpan>& spans) {
   if (pos > end_.load(std::memory_order_acquire) && openChunks_.load(std::memory_order_relaxed) > 0)
-    sealLeasesBefore(pos + 1);
+    settle(pos + 1);
   uint64_t total = 0, records = 0;
   for (;;) {
     std::shared_ptr<Segment> seg;
@@ -876,7 +904,7 @@ size_t LogCore::segmentCount() {
 void LogCore::syncTo(uint64_t want) {
   // Data behind an open chunk is not part of the log yet: seal what is before `want`.
   if (want > end_.load(std::memory_order_acquire) && openChunks_.load(std::memory_order_relaxed) > 0)
-    sealLeasesBefore(want);
+    settle(want);
   std::lock_guard<std::mutex> g(syncMu_);
   const uint64_t from = durable_.load();
   if (from >= want) return;

@@ -154,7 +154,10 @@ class LogCore {
   void refillLease(AppendLease& l, uint64_t frameBytes);
   // Seals every open chunk that starts before `position` (but `keep`); true if it sealed any.
   bool sealChunksBefore(uint64_t position, const AppendLease* keep = nullptr);
-  void sealLeasesBefore(uint64_t position);  // takes appendMu_
+  AppendLease* chunkHolding(uint64_t position);  // the open chunk `position` falls in, if any
+  bool publishChunk(AppendLease& l);             // its published start up to its whole frames' end
+  // Makes everything before `position` readable (takes appendMu_).
+  void settle(uint64_t position);
   // For a read at or past end_ (takes appendMu_): seals the chunks before the one holding
   // `position`; if that one is open, returns the active segment and where its whole frames end.
   std::shared_ptr<Segment> openChunkFor(uint64_t position, uint64_t* written);

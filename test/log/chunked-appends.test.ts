@@ -31,28 +31,32 @@ async function until(what: string, cond: () => boolean, ms = 5000): Promise<void
   }
 }
 
-t.test('a chunked record becomes readable when its chunk is sealed; an idle chunk is sealed by the log itself', async (t) => {
+t.test("the log's tick publishes a lone chunk's records without sealing it, and seals idle chunks that hold others back", async (t) => {
   const dir = tempDir('chunked-idle');
   t.teardown(() => removeDir(dir));
   delete process.env.MQLAB_CHUNK_TICK_MS;
   const a = CommitLog.open(dir, { appendMode: 'chunked' });
   process.env.MQLAB_CHUNK_TICK_MS = LONG_TICK;
-  const reader = CommitLog.open(dir);
+  const b = CommitLog.open(dir, { appendMode: 'chunked' });
   t.teardown(() => {
     a.close();
-    reader.close();
+    b.close();
   });
   const p = a.append(record('a0'));
   t.equal(p, 0);
-  t.equal(reader.tailPosition, CHUNK, 'the chunk is handed out whole');
-  await until('the idle chunk is sealed', () => reader.endPosition > p);
-  t.equal(reader.endPosition, CHUNK, 'sealed: its unused end is padding, the end moved past it');
-  const batch = reader.readBatch(0);
-  t.same(batch.records.map((r) => r.payload.toString()), [record('a0').toString()]);
+  t.equal(a.tailPosition, CHUNK, 'the chunk is handed out whole');
+  await until('the lone chunk is published', () => a.endPosition > p);
+  t.equal(a.endPosition, p + frameBytes(40), 'published up to its last record, not sealed');
+  t.equal(a.append(record('a1')), p + frameBytes(40), 'its owner goes on filling it');
+  const q = b.append(record('b0'));
+  t.equal(q, CHUNK, "b's chunk follows a's");
+  await until('the idle chunks are sealed', () => a.endPosition === 2 * CHUNK);
+  const batch = a.readBatch(0);
+  t.same(batch.records.map((r) => r.payload.toString().replace(/\.+$/, '')), ['a0', 'a1'], "a's chunk: two records, then padding");
   t.equal(batch.next, CHUNK, 'the batch ends at the padding; next is past it');
-  t.equal(batch.records[0]!.next, CHUNK, "the record's next skips the padding too");
-  const q = a.append(record('a1'));
-  t.equal(q, CHUNK, 'the next append takes a new chunk');
+  t.equal(batch.records[1]!.next, CHUNK, "the record's next skips the padding too");
+  t.same(a.readBatch(CHUNK).records.map((r) => r.position), [q]);
+  t.equal(a.append(record('a2')), 2 * CHUNK, 'the next append takes a new chunk');
 });
 
 t.test('read-your-write: a position append returned is readable at once, without sealing its chunk', (t) => {
@@ -144,6 +148,9 @@ t.test("flush 'sync': chunked writes resolve once durable, and durable() and flu
     a.close();
     b.close();
   });
+  const s0 = await a.write(record('s0'));
+  const s1 = await a.write(record('s1'));
+  t.equal(s1, s0 + frameBytes(40), "a sync publishes the writer's chunk instead of sealing it: no padding per sync");
   const written = await Promise.all([a.write(record('a0')), b.write(record('b0')), a.write(record('a1'))]);
   for (const p of written) t.ok(a.durablePosition > p, `record at ${p} is durable`);
   const pa = a.append(record('a2'));
@@ -152,9 +159,9 @@ t.test("flush 'sync': chunked writes resolve once durable, and durable() and flu
   await t.resolves(a.durable(pa), 'durable(position) of a record in an open chunk');
   await t.resolves(b.durable(), 'durable() covers every chunk handed out');
   t.ok(b.durablePosition > pb);
-  a.append(record('a3'));
+  const a3 = a.append(record('a3'));
   b.flushSync();
-  t.equal(b.durablePosition, b.tailPosition, 'flushSync seals and syncs everything appended');
+  t.ok(b.durablePosition > a3, 'flushSync makes everything appended durable');
   await t.rejects(b.durable(b.tailPosition + 8), { code: 'ERR_OUT_OF_RANGE' }, 'past the tail is still an error');
 });
 

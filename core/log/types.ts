@@ -40,10 +40,11 @@ export interface CommitLogOptions {
    * - 'chunked': for several threads appending at full speed. The handle reserves the log 64 KiB
    *   at a time and fills its chunk without the lock, so threads share no cache line per append.
    *   A thread's records keep their order; threads interleave chunk by chunk. A record becomes
-   *   readable (and endPosition passes it) once every chunk before it is sealed: when full, when
-   *   its thread appended nothing for ~1 ms or held it ~10 ms, when a `read` of a position behind
-   *   it or a sync needs it, or at close. The unused end of a sealed chunk is padding that readers
-   *   step over. Records over 8 KiB framed, appendBatch and appendPacked go the ordered way.
+   *   readable (and endPosition passes it) once its chunk is published up to it (every ~1 ms
+   *   while it is the only open chunk, or when a read or sync needs it) and every chunk before it
+   *   is sealed (when full, idle ~1 ms or open ~10 ms while another chunk waits behind it, when a
+   *   read or sync needs it, or at close). The unused end of a sealed chunk is padding that
+   *   readers step over. Records over 8 KiB framed, appendBatch and appendPacked go the ordered way.
    */
   appendMode?: AppendMode;
 }

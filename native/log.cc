@@ -47,8 +47,9 @@ std::chrono::milliseconds sealTickFromEnv() {
   return ms > 0 && ms <= 3600000 ? std::chrono::milliseconds(ms) : kSealTick;
 }
 constexpr uint64_t kMaxChunkTicks = 10;
-// Larger frames go the ordered way: a chunk holds at least eight of the frames it takes.
-constexpr uint64_t kLeaseMaxFrame = frame::kChunkBytes / 8;
+// Larger frames go the ordered way: a chunk holds at least two of the frames it takes, so a frame
+// that does not fit the rest of a chunk leaves less than half of it unused.
+constexpr uint64_t kLeaseMaxFrame = frame::kChunkBytes / 2;
 const char* kLockName = "lock";
 // Present once a chunked appender has used the log: only then may recovery look past unwritten
 // space for later chunks (an ordered log's data simply ends there).

@@ -44,7 +44,7 @@ export interface CommitLogOptions {
    *   while it is the only open chunk, or when a read or sync needs it) and every chunk before it
    *   is sealed (when full, idle ~1 ms or open ~10 ms while another chunk waits behind it, when a
    *   read or sync needs it, or at close). The unused end of a sealed chunk is padding that
-   *   readers step over. Records over 8 KiB framed, appendBatch and appendPacked go the ordered way.
+   *   readers step over. Records over 32 KiB framed, appendBatch and appendPacked go the ordered way.
    */
   appendMode?: AppendMode;
 }

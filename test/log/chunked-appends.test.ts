@@ -97,7 +97,7 @@ t.test('ordered appends, batches and large records around an open chunk keep eac
   t.equal(o.read(o0).payload.toString(), record('o0').toString(), 'reading it seals that chunk');
   t.equal(o.endPosition, o0 + frameBytes(40));
   const a1 = a.append(record('a1'));
-  const big = a.append(Buffer.alloc(10 * 1024, 7));
+  const big = a.append(Buffer.alloc(40 * 1024, 7));
   const a2 = a.append(record('a2'));
   const batch = a.appendBatch([record('a3'), record('a4')]);
   const a5 = a.append(record('a5'));
@@ -106,7 +106,7 @@ t.test('ordered appends, batches and large records around an open chunk keep eac
   a.close();
   o.close();
   const log = CommitLog.open(dir);
-  t.same([...log.records()].map((r) => r.payload.length === 10 * 1024 ? 'big' : r.payload.toString().replace(/\.+$/, '')),
+  t.same([...log.records()].map((r) => r.payload.length === 40 * 1024 ? 'big' : r.payload.toString().replace(/\.+$/, '')),
     ['a0', 'o0', 'a1', 'big', 'a2', 'a3', 'a4', 'a5']);
   log.close();
   t.end();

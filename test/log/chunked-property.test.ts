@@ -3,7 +3,7 @@
  * - bad input: appendMode values other than 'ordered' / 'chunked' give ERR_INVALID_ARG, and the
  *   native openLog's appendMode argument (its 10th) gives a typed error for anything but 0 or 1;
  * - a model run: random operations on two handles of one log in one thread, each chunked or
- *   ordered (append of 0 B to 20 KiB, appendBatch, read, readBatch and readBatchInto of earlier
+ *   ordered (append of 0 B to 44 KiB, appendBatch, read, readBatch and readBatchInto of earlier
  *   positions, scans, roll, close and reopen of a handle), 256 KiB segments; afterwards a full
  *   scan returns every record exactly once at the position append returned, each handle's records
  *   in its append order, and so does a fresh open that finds nothing to repair.
@@ -90,8 +90,9 @@ type Op =
 
 const size = fc.oneof(
   { weight: 6, arbitrary: fc.integer({ min: 0, max: 300 }) },
-  { weight: 2, arbitrary: fc.integer({ min: 301, max: 8 * 1024 }) },
-  { weight: 1, arbitrary: fc.integer({ min: 8 * 1024 - 64, max: 20 * 1024 }) },
+  { weight: 2, arbitrary: fc.integer({ min: 301, max: 32 * 1024 }) },
+  // Around a chunked handle's 32 KiB frame limit, and over it (the ordered path).
+  { weight: 1, arbitrary: fc.integer({ min: 32 * 1024 - 64, max: 44 * 1024 }) },
 );
 const handle = fc.integer({ min: 0, max: 1 });
 const opArb: fc.Arbitrary<Op> = fc.oneof(

@@ -32,11 +32,11 @@ export function payloadFor(i: number, size = 20): Buffer {
 
 /**
  * A record that names its writer and its sequence number, as "w<writer>:<seq>:" then a fill byte
- * derived from both. Most are 20-330 bytes; every 97th is 9-12 KiB, over the 8 KiB frame limit
+ * derived from both. Most are 20-330 bytes; every 97th is 33-36 KiB, over the 32 KiB frame limit
  * of a 'chunked' handle, so those take the ordered path. parseTagged inverts it.
  */
 export function taggedPayload(writer: number, seq: number): Buffer {
-  const size = seq % 97 === 96 ? 9000 + (seq * 131) % 3000 : 20 + (seq * 37 + writer * 11) % 310;
+  const size = seq % 97 === 96 ? 33 * 1024 + (seq * 131) % 3072 : 20 + (seq * 37 + writer * 11) % 310;
   const b = Buffer.alloc(size, (writer * 31 + seq) & 0xff);
   b.write(`w${writer}:${seq}:`);
   return b;

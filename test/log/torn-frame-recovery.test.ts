@@ -5,7 +5,7 @@
  * search for data after an unfinished chunk (dataAfterGap in native/log.cc, in a log with the
  * 'chunked' mark) could find payload bytes lying on the boundary that hold a valid frame (a
  * payload that embeds mqlab log data, e.g. a copied segment) and return it as a record nobody
- * appended. Only ordered frames (ordered appends, records over 8 KiB framed) cross a chunk
+ * appended. Only ordered frames (ordered appends, records over 32 KiB framed) cross a chunk
  * boundary; such a frame stores a reserved word (0xA7 << 24 | size / 8, native/frame.h) at its
  * start before its payload, and that is what the kill leaves there. The torn state is made
  * directly in the segment file, so the test is deterministic. Without the reserved word (a zero

@@ -3,8 +3,8 @@
 //
 // Two threads appending to one log through the append lock spend most of their time moving the
 // lock's, the tail's and the data's cache lines between cores. A lease takes the log's space a
-// chunk (frame::kChunkBytes, aligned in the segment) at a time under the append lock, then fills
-// it with no shared write at all: each append claims the next bytes by one compare-and-swap on
+// chunk (up to frame::kChunkBytes, ending on a multiple of it in the segment) at a time under the
+// append lock, then fills it with no shared write at all: each append claims the next bytes by one compare-and-swap on
 // the lease's own cache line (word: offset << 2 | flags).
 //
 //   word:  offset << 2 | kBusy (the owner is writing a frame) | kSealed (the chunk is closed)
@@ -39,7 +39,7 @@ struct alignas(64) AppendLease {
   int64_t maxTs = INT64_MIN;  // owner's newest timestamp in the chunk; read by the sealer after it seals
 
   // Under the append lock.
-  uint64_t first = 0;      // data offset where the chunk begins (a chunk boundary)
+  uint64_t first = 0;      // data offset where the chunk begins
   uint64_t start = 0;      // published start: its frames before it are readable (end_ counts from it)
   bool open = false;       // a chunk is granted and not yet sealed
   uint64_t seenWord = 0;   // the word at the preparer's last look (idle detection)

@@ -36,8 +36,9 @@
 //   | 0xA6 << 24 | bytes / 8  u32  | crc32c of the word | anything (ignored)      |
 //   +------------------------------+--------------------+-------------------------+
 // Written where a chunked appender's reservation ends unused (append-lease.h) and where recovery
-// finds such an unfinished reservation. Chunks start at multiples of kChunkBytes in a segment's
-// data, which is what lets recovery find the data after an unfinished one.
+// finds such an unfinished reservation. Chunks end at multiples of kChunkBytes in a segment's data
+// (or at its end), so whatever follows an unfinished chunk starts at a multiple: recovery looks
+// for data after one there.
 //
 // Reserved word (0xA7 << 24 | len): an ordered frame that crosses a chunk boundary stores it
 // before its payload (then the payload, then the real length word), so a kill -9 mid-copy leaves

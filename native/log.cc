@@ -609,19 +609,28 @@ void LogCore::advanceEnd() {
 void LogCore::refillLease(AppendLease& l, uint64_t bytes) {
   std::lock_guard<AppendLock> g(appendMu_);
   if (l.open) sealLease(l, true);
+  // A chunk runs from the tail to the next chunk boundary (a whole chunk when the tail is on one),
+  // never past it: then whatever follows an unfinished chunk starts on a boundary, where recovery
+  // looks for it. If the frame does not fit before the boundary, the chunk starts there instead
+  // (the space before it becomes padding), or in a new segment.
   uint64_t cap = active_->dataCapacity() - frame::kEndBytes;
-  uint64_t start = (writeOffset_ + frame::kChunkBytes - 1) / frame::kChunkBytes * frame::kChunkBytes;
-  if (start + bytes > cap) {
-    roll();  // an empty segment takes any frame that passed the maxRecordBytes check
-    cap = active_->dataCapacity() - frame::kEndBytes;
-    start = 0;
+  uint64_t start = writeOffset_;
+  uint64_t limit = std::min((start / frame::kChunkBytes + 1) * frame::kChunkBytes, cap);
+  if (start + bytes > limit) {
+    start = limit;
+    limit = std::min(start + frame::kChunkBytes, cap);
+    if (start + bytes > limit) {
+      roll();  // an empty segment takes any frame that passed the maxRecordBytes check
+      cap = active_->dataCapacity() - frame::kEndBytes;
+      start = 0;
+      limit = std::min(frame::kChunkBytes, cap);
+    }
   }
-  // Chunks start at chunk boundaries (recovery looks for data there): pad up to it.
   if (start > writeOffset_) frame::writePadding(active_->data() + writeOffset_, start - writeOffset_);
   l.seg = active_;
   l.first = start;
   l.start = start;
-  l.limit = std::min(start + frame::kChunkBytes, cap);
+  l.limit = limit;
   l.maxTs = INT64_MIN;
   l.open = true;
   l.seenWord = AppendLease::kBusy;  // a word the chunk never has while idle

@@ -37,8 +37,8 @@ export interface CommitLogOptions {
    * This handle's `append` (per handle: other threads' handles on the same log choose their own).
    * - 'ordered' (default): every append takes the log's append lock; positions follow call order
    *   across all threads and a record is readable as soon as `append` returns.
-   * - 'chunked': for several threads appending at full speed. The handle reserves the log 64 KiB
-   *   at a time and fills its chunk without the lock, so threads share no cache line per append.
+   * - 'chunked': for several threads appending at full speed. The handle reserves the log up to
+   *   64 KiB at a time and fills its chunk without the lock, so threads share no cache line per append.
    *   A thread's records keep their order; threads interleave chunk by chunk. A record becomes
    *   readable (and endPosition passes it) once its chunk is published up to it (every ~1 ms
    *   while it is the only open chunk, or when a read or sync needs it) and every chunk before it

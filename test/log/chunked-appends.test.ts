@@ -207,6 +207,37 @@ t.test('recovery pads a chunk left unfinished and keeps the data after it', (t) 
   t.end();
 });
 
+t.test('after ordered frames a chunk runs only to the next boundary; left unfinished, recovery pads it', (t) => {
+  const dir = tempDir('chunked-short');
+  t.teardown(() => removeDir(dir));
+  const a = CommitLog.open(dir, { appendMode: 'chunked' });
+  const o = CommitLog.open(dir);
+  const b = CommitLog.open(dir, { appendMode: 'chunked' });
+  const c = CommitLog.open(dir, { appendMode: 'chunked' });
+  const a0 = a.append(record('a0'));
+  const o0 = o.append(record('o0'));
+  t.equal(o0, CHUNK, 'the ordered record goes after the open chunk');
+  a.close();
+  const b0 = b.append(record('b0'));
+  t.equal(b0, o0 + frameBytes(40), 'a chunk starts right after ordered frames: no padding up to the boundary');
+  const c0 = c.append(record('c0'));
+  t.equal(c0, 2 * CHUNK, "that chunk ended at the boundary, where c's begins");
+  b.close();
+  c.close();
+  o.close();
+  // What a kill -9 leaves when b's chunk was still open: no padding after b0.
+  const fd = fs.openSync(path.join(dir, '00000000000000000000.log'), 'r+');
+  const gapStart = b0 + frameBytes(40);
+  fs.writeSync(fd, Buffer.alloc(16), 0, 16, SEGMENT_HEADER + gapStart);
+  fs.closeSync(fd);
+  const log = CommitLog.open(dir);
+  t.teardown(() => log.close());
+  t.equal(log.recovery.paddedBytes, 2 * CHUNK - gapStart, "the unfinished end of b's chunk was padded");
+  t.same(log.recovery.corrupt, []);
+  t.same([...log.records()].map((r) => r.position), [a0, o0, b0, c0], "c's chunk after it was kept");
+  t.end();
+});
+
 t.test('a log never appended to in chunks keeps its old recovery: unwritten space ends the data', (t) => {
   const dir = tempDir('chunked-ordered-recover');
   t.teardown(() => removeDir(dir));

@@ -31,7 +31,7 @@ async function until(what: string, cond: () => boolean, ms = 5000): Promise<void
   }
 }
 
-t.test("the log's tick publishes a lone chunk's records without sealing it, and seals idle chunks that hold others back", async (t) => {
+t.test("the log's tick publishes a lone chunk's records without sealing it, and seals a chunk that holds another back", async (t) => {
   const dir = tempDir('chunked-idle');
   t.teardown(() => removeDir(dir));
   delete process.env.MQLAB_CHUNK_TICK_MS;
@@ -50,7 +50,9 @@ t.test("the log's tick publishes a lone chunk's records without sealing it, and 
   t.equal(a.append(record('a1')), p + frameBytes(40), 'its owner goes on filling it');
   const q = b.append(record('b0'));
   t.equal(q, CHUNK, "b's chunk follows a's");
-  await until('the idle chunks are sealed', () => a.endPosition === 2 * CHUNK);
+  // a's chunk holds b's back: the tick seals it (idle, or open ten ticks). Then b's chunk is open
+  // alone: the tick publishes it (or sealed it in the same tick as a's).
+  await until("b's record is readable", () => a.endPosition > q);
   const batch = a.readBatch(0);
   t.same(batch.records.map((r) => r.payload.toString().replace(/\.+$/, '')), ['a0', 'a1'], "a's chunk: two records, then padding");
   t.equal(batch.next, CHUNK, 'the batch ends at the padding; next is past it');

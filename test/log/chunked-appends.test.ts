@@ -8,7 +8,7 @@
 import t from 'tap';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CommitLog, frameBytes } from '../../core/log';
+import { CommitLog, frameBytes, type LogRecord } from '../../core/log';
 import { removeDir, tempDir } from './helpers';
 
 const CHUNK = 64 * 1024;
@@ -21,6 +21,11 @@ const SEGMENT_HEADER = 64;
 
 function record(tag: string, size = 40): Buffer {
   return Buffer.from(tag.padEnd(size, '.'));
+}
+
+/** The tag a `record` payload carries. */
+function tagOf(r: LogRecord): string {
+  return r.payload.toString().replace(/\.+$/, '');
 }
 
 async function until(what: string, cond: () => boolean, ms = 5000): Promise<void> {
@@ -54,7 +59,7 @@ t.test("the log's tick publishes a lone chunk's records without sealing it, and 
   // alone: the tick publishes it (or sealed it in the same tick as a's).
   await until("b's record is readable", () => a.endPosition > q);
   const batch = a.readBatch(0);
-  t.same(batch.records.map((r) => r.payload.toString().replace(/\.+$/, '')), ['a0', 'a1'], "a's chunk: two records, then padding");
+  t.same(batch.records.map(tagOf), ['a0', 'a1'], "a's chunk: two records, then padding");
   t.equal(batch.next, CHUNK, 'the batch ends at the padding; next is past it');
   t.equal(batch.records[1]!.next, CHUNK, "the record's next skips the padding too");
   t.same(a.readBatch(CHUNK).records.map((r) => r.position), [q]);
@@ -79,7 +84,7 @@ t.test('read-your-write: a position append returned is readable at once, without
   a.close();
   b.close();
   const log = CommitLog.open(dir);
-  t.same([...log.records()].map((r) => r.payload.toString().replace(/\.+$/, '')), ['a0', 'b0', 'b1', 'a1']);
+  t.same([...log.records()].map(tagOf), ['a0', 'b0', 'b1', 'a1']);
   t.equal(log.recovery.paddedBytes, 0, 'sealed chunks leave padding frames, not gaps');
   log.close();
   t.end();
@@ -108,7 +113,7 @@ t.test('ordered appends, batches and large records around an open chunk keep eac
   a.close();
   o.close();
   const log = CommitLog.open(dir);
-  t.same([...log.records()].map((r) => r.payload.length === 40 * 1024 ? 'big' : r.payload.toString().replace(/\.+$/, '')),
+  t.same([...log.records()].map((r) => r.payload.length === 40 * 1024 ? 'big' : tagOf(r)),
     ['a0', 'o0', 'a1', 'big', 'a2', 'a3', 'a4', 'a5']);
   log.close();
   t.end();

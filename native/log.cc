@@ -403,7 +403,7 @@ void LogCore::writeCheckpoint(uint64_t segmentBase, uint64_t offset, int64_t max
 
 // An ordered append's frames are readable at once, unless a chunk before them is still open:
 // then they become readable with it (advanceEnd).
-void LogCore::publish(uint64_t newEnd, uint64_t) {
+void LogCore::publish(uint64_t newEnd) {
   if (openChunks_.load(std::memory_order_relaxed) == 0) setEnd(newEnd);
 }
 
@@ -430,7 +430,7 @@ uint64_t LogCore::append(const uint8_t* payload, uint32_t len, int64_t ts) {
   const uint64_t pos = s->base() + writeOffset_;
   writeOffset_ += bytes;
   noteTimestamp(ts);
-  publish(pos + bytes, 1);
+  publish(pos + bytes);
   return pos;
 }
 
@@ -454,10 +454,10 @@ uint64_t LogCore::appendFrames(size_t count, int64_t ts, LengthOf lengthOf, Writ
       writeOffset_ += bytes;
     }
   } catch (...) {
-    if (done > 0) publish(active_->base() + writeOffset_, done);
+    if (done > 0) publish(active_->base() + writeOffset_);
     throw;
   }
-  publish(active_->base() + writeOffset_, count);
+  publish(active_->base() + writeOffset_);
   return first;
 }
 

@@ -146,7 +146,7 @@ class LogCore {
   void syncTo(uint64_t want);
   void writeCheckpoint(uint64_t segmentBase, uint64_t offset, int64_t maxTs);
   bool readCheckpoint(uint64_t* segmentBase, uint64_t* offset, int64_t* maxTs);
-  void publish(uint64_t newEnd, uint64_t records);
+  void publish(uint64_t newEnd);
   void setEnd(uint64_t e);
   // Under appendMu_ unless noted.
   bool sealLease(AppendLease& l, bool waitForOwner);

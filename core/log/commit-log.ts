@@ -260,12 +260,17 @@ export class CommitLog {
   /** Resolves once everything up to and including the record at `position` (default: all appended) is durable. */
   durable(position?: number): Promise<void> {
     if (this.#closed) return Promise.reject(Errors.closed('CommitLog'));
-    // Past chunks still open (appendMode 'chunked'): their records count as appended.
-    const end = this.tailPosition;
-    if (position === undefined) return end === 0 ? Promise.resolve() : this.#waitDurable(end);
+    // The tail (a native call that takes the append lock) only when the readable end does not
+    // settle it: records behind chunks still open (appendMode 'chunked') count as appended.
+    if (position === undefined) {
+      const tail = this.tailPosition;
+      return tail === 0 ? Promise.resolve() : this.#waitDurable(tail);
+    }
     if (typeof position !== 'number' || !Number.isInteger(position) || position < 0) {
       return Promise.reject(Errors.invalidArg('position', 'a non-negative integer'));
     }
+    if (position < this.#counters[0]!) return this.#waitDurable(position + 1);
+    const end = this.tailPosition;
     if (position >= end) {
       return Promise.reject(new MqlabError('ERR_OUT_OF_RANGE', `position ${position} has not been appended (end ${end})`, { position }));
     }

@@ -547,21 +547,19 @@ uint64_t LogCore::appendLeased(AppendLease& l, const uint8_t* payload, uint32_t 
     sealOwnChunk(l);
     return append(payload, len, ts);
   }
-  for (;;) {
-    uint64_t w = l.word.load(std::memory_order_relaxed);
-    const uint64_t off = w >> 2;
-    // Claim: the owner marks the word busy, so no one seals the chunk under the frame being written.
-    if (!(w & AppendLease::kSealed) && off + bytes <= l.limit &&
-        l.word.compare_exchange_strong(w, w | AppendLease::kBusy, std::memory_order_acquire,
-                                       std::memory_order_relaxed)) {
-      Segment* s = l.seg;
-      frame::writeChecked(s->data() + off, payload, len, ts);
-      if (ts > l.maxTs) l.maxTs = ts;
-      l.word.store((off + bytes) << 2, std::memory_order_release);
-      return s->base() + off;
-    }
-    refillLease(l, bytes);
+  uint64_t w = l.word.load(std::memory_order_relaxed);
+  const uint64_t off = w >> 2;
+  // Claim: the owner marks the word busy, so no one seals the chunk under the frame being written.
+  if (!(w & AppendLease::kSealed) && off + bytes <= l.limit &&
+      l.word.compare_exchange_strong(w, w | AppendLease::kBusy, std::memory_order_acquire,
+                                     std::memory_order_relaxed)) {
+    Segment* s = l.seg;
+    frame::writeChecked(s->data() + off, payload, len, ts);
+    if (ts > l.maxTs) l.maxTs = ts;
+    l.word.store((off + bytes) << 2, std::memory_order_release);
+    return s->base() + off;
   }
+  return refillLease(l, payload, len, ts);
 }
 
 void LogCore::sealOwnChunk(AppendLease& l) {
@@ -606,7 +604,11 @@ void LogCore::advanceEnd() {
   if (e > end_.load(std::memory_order_relaxed)) setEnd(e);
 }
 
-void LogCore::refillLease(AppendLease& l, uint64_t bytes) {
+// Seals l's chunk, takes a new one and writes the frame into it, all under the append lock: a
+// chunk is never handed out empty (a roll by another thread before the owner wrote to it would
+// otherwise seal it into a chunk of padding alone).
+uint64_t LogCore::refillLease(AppendLease& l, const uint8_t* payload, uint32_t len, int64_t ts) {
+  const uint64_t bytes = frame::frameBytes(len);
   std::lock_guard<AppendLock> g(appendMu_);
   if (l.open) sealLease(l, true);
   // A chunk runs from the tail to the next chunk boundary (a whole chunk when the tail is on one),
@@ -631,7 +633,8 @@ void LogCore::refillLease(AppendLease& l, uint64_t bytes) {
   l.first = start;
   l.start = start;
   l.limit = limit;
-  l.maxTs = INT64_MIN;
+  frame::writeChecked(active_->data() + start, payload, len, ts);
+  l.maxTs = ts;
   l.open = true;
   l.seenWord = AppendLease::kBusy;  // a word the chunk never has while idle
   l.openedTick = sealTicks_;
@@ -640,8 +643,9 @@ void LogCore::refillLease(AppendLease& l, uint64_t bytes) {
     { std::lock_guard<std::mutex> g2(spareMu_); }  // the preparer sleeps untimed while no chunk is open
     spareCv_.notify_all();
   }
-  l.word.store(start << 2, std::memory_order_release);
+  l.word.store((start + bytes) << 2, std::memory_order_release);
   advanceEnd();
+  return active_->base() + start;
 }
 
 bool LogCore::sealChunksBefore(uint64_t position, const AppendLease* keep) {

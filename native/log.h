@@ -151,7 +151,7 @@ class LogCore {
   // Under appendMu_ unless noted.
   bool sealLease(AppendLease& l, bool waitForOwner);
   void advanceEnd();
-  void refillLease(AppendLease& l, uint64_t frameBytes);
+  uint64_t refillLease(AppendLease& l, const uint8_t* payload, uint32_t len, int64_t ts);
   // Seals every open chunk that starts before `position` (but `keep`); true if it sealed any.
   bool sealChunksBefore(uint64_t position, const AppendLease* keep = nullptr);
   AppendLease* chunkHolding(uint64_t position);  // the open chunk `position` falls in, if any
